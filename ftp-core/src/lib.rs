@@ -1,0 +1,14 @@
+//! # ftp-core: a sans-IO FTP client
+//!
+//! Everything an FTP client decides lives in this crate; it owns no socket, thread or clock.
+//! Drivers (`ftp-blocking`, `ftp-mio`, or your own event loop) move bytes and open sockets as
+//! the core asks.
+//!
+//! - [`command`]: typed commands encoded into a caller's buffer, with injection-proof arguments.
+//! - [`reply`]: the streaming reply parser (RFC 959 §4.2) and typed decoders (227, 229, 257,
+//!   213, 211 FEAT, 150 sizes).
+//! - [`time`]: timestamps with the precision a server gave.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod time;

@@ -1,0 +1,1 @@
+//! FTP sessions driven by a caller-owned `mio::Poll`.

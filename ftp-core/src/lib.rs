@@ -7,8 +7,16 @@
 //! - [`command`]: typed commands encoded into a caller's buffer, with injection-proof arguments.
 //! - [`reply`]: the streaming reply parser (RFC 959 §4.2) and typed decoders (227, 229, 257,
 //!   213, 211 FEAT, 150 sizes).
+//! - [`session`]: the whole client conversation as a sans-IO state machine.
+//! - [`listing`]: `LIST` and `MLSD`/`MLST` parsers.
+//! - [`ascii`]: streaming CRLF <-> LF transforms for ASCII-mode transfers.
 //! - [`time`]: timestamps with the precision a server gave.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ascii;
+pub mod command;
+pub mod listing;
+pub mod reply;
+pub mod session;
 pub mod time;

@@ -1,0 +1,263 @@
+//! The streaming reply parser (RFC 959 §4.2).
+
+use super::{Code, Limits, ReplyError, ReplyRef, ERROR_LINE_MAX};
+
+/// A streaming, bounded parser of control-connection replies.
+///
+/// Feed it bytes with [`push`](ReplyParser::push) as they arrive and take complete replies
+/// with [`next_reply`](ReplyParser::next_reply). The result does not depend on how the input
+/// is split. Every byte is looked at once (the parser keeps its scan position), so feeding
+/// one byte at a time stays linear. Replies borrow the parser's buffer, which is reused: a
+/// steady stream of replies allocates nothing. The buffer never holds more than
+/// [`Limits::max_reply`] bytes.
+///
+/// ```
+/// use ftp_core::reply::ReplyParser;
+/// let mut p = ReplyParser::new();
+/// let mut replies = Vec::new();
+/// for chunk in [&b"150 Opening (12"[..], b"3 bytes)\r\n22", b"6 Done\r\n"] {
+///     let mut rest = chunk;
+///     while !rest.is_empty() {
+///         let n = p.push(rest);
+///         rest = &rest[n..];
+///         while let Some(r) = p.next_reply().unwrap() {
+///             replies.push(r.to_owned());
+///         }
+///     }
+/// }
+/// assert_eq!(replies.len(), 2);
+/// assert_eq!(replies[0].first_line(), b"150 Opening (123 bytes)");
+/// assert_eq!(replies[1].code().get(), 226);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ReplyParser {
+    buf: Vec<u8>,
+    limits: Limits,
+    /// First byte of the reply being assembled; everything before it has been handed out.
+    start: usize,
+    /// First byte of the line being scanned.
+    line_start: usize,
+    /// No LF in `line_start..scan`.
+    scan: usize,
+    /// Code digits of an open multi-line reply.
+    open: Option<[u8; 3]>,
+    /// Sticky error.
+    error: Option<ReplyError>,
+}
+
+impl Default for ReplyParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReplyParser {
+    /// A parser with the default [`Limits`] (16 KiB line, 1 MiB reply).
+    pub fn new() -> Self {
+        Self::with_limits(Limits::default())
+    }
+
+    /// A parser with the given limits (each at least 1).
+    pub fn with_limits(l: Limits) -> Self {
+        ReplyParser {
+            buf: Vec::new(),
+            limits: Limits {
+                max_line: l.max_line.max(1),
+                max_reply: l.max_reply.max(1),
+            },
+            start: 0,
+            line_start: 0,
+            scan: 0,
+            open: None,
+            error: None,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Copies as many bytes as fit under the limits; returns how many it took (may be less
+    /// than `data.len()`).
+    ///
+    /// Callers loop: push, drain [`next_reply`](Self::next_reply) until `None`, push the
+    /// rest. When the buffer is full and no reply completes, `next_reply` returns an error,
+    /// so this always progresses. After an error the parser takes (and drops) everything.
+    pub fn push(&mut self, data: &[u8]) -> usize {
+        if self.error.is_some() {
+            return data.len();
+        }
+        if self.start == self.buf.len() {
+            // Everything handed out: reuse the buffer from its start (cheap, the common case).
+            self.buf.clear();
+            self.start = 0;
+            self.line_start = 0;
+            self.scan = 0;
+        }
+        let cap = self.limits.max_reply;
+        if self.start > 0 && self.buf.len() + data.len() > self.buf.capacity().min(cap) {
+            // Reclaim handed-out bytes before growing or refusing.
+            self.buf.copy_within(self.start.., 0);
+            self.buf.truncate(self.buf.len() - self.start);
+            self.line_start -= self.start;
+            self.scan -= self.start;
+            self.start = 0;
+        }
+        let n = data.len().min(cap - self.buf.len());
+        let need = self.buf.len() + n;
+        if need > self.buf.capacity() {
+            // Grow geometrically, never past the limit.
+            let target = need.max(self.buf.capacity() * 2).max(64).min(cap);
+            self.buf.reserve_exact(target - self.buf.len());
+        }
+        self.buf.extend_from_slice(&data[..n]);
+        n
+    }
+
+    /// The next complete reply, `Ok(None)` if more bytes are needed. Errors are sticky.
+    pub fn next_reply(&mut self) -> Result<Option<ReplyRef<'_>>, ReplyError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        loop {
+            let lf = match memchr::memchr(b'\n', &self.buf[self.scan..]) {
+                Some(i) => self.scan + i,
+                None => {
+                    self.scan = self.buf.len();
+                    return match self.limit_error(self.buf.len(), false) {
+                        Some(e) => Err(self.fail(e)),
+                        None => Ok(None),
+                    };
+                }
+            };
+            let end = lf + 1;
+            if let Some(e) = self.limit_error(end, true) {
+                return Err(self.fail(e));
+            }
+            let content_end = if lf > self.line_start && self.buf[lf - 1] == b'\r' {
+                lf - 1
+            } else {
+                lf
+            };
+            let line = &self.buf[self.line_start..content_end];
+            self.line_start = end;
+            self.scan = end;
+            let code = match self.open {
+                Some(open) => {
+                    if line.len() >= 3
+                        && line[..3] == open
+                        && matches!(line.get(3), None | Some(b' '))
+                    {
+                        self.open = None;
+                        // from_digits cannot fail: the opening line was checked.
+                        Code::from_digits(&open)
+                    } else {
+                        continue;
+                    }
+                }
+                None => {
+                    let digits = line.len() >= 3 && line[..3].iter().all(u8::is_ascii_digit);
+                    if !digits || !matches!(line.get(3), None | Some(b' ') | Some(b'-')) {
+                        let e = ReplyError::NotAReply {
+                            line: line[..line.len().min(ERROR_LINE_MAX)].to_vec(),
+                        };
+                        return Err(self.fail(e));
+                    }
+                    let Some(code) = Code::from_digits(line) else {
+                        let e = ReplyError::BadCode {
+                            line: line[..line.len().min(ERROR_LINE_MAX)].to_vec(),
+                        };
+                        return Err(self.fail(e));
+                    };
+                    if line.get(3) == Some(&b'-') {
+                        self.open = Some([line[0], line[1], line[2]]);
+                        continue;
+                    }
+                    Some(code)
+                }
+            };
+            let Some(code) = code else { continue };
+            let begin = self.start;
+            self.start = end;
+            return Ok(Some(ReplyRef::new(code, &self.buf[begin..end])));
+        }
+    }
+
+    /// The limit error proven by the bytes up to `avail_end` (a line end if `complete`), if
+    /// any. When both limits are exceeded, the one exceeded at the earlier stream offset wins,
+    /// so the outcome does not depend on how the input was split.
+    fn limit_error(&self, avail_end: usize, complete: bool) -> Option<ReplyError> {
+        let line_len = avail_end - self.line_start;
+        let reply_len = avail_end - self.start;
+        let Limits {
+            max_line,
+            max_reply,
+        } = self.limits;
+        // An incomplete line (or reply) of exactly the limit must still grow: it is over.
+        let (line_over, reply_over) = if complete {
+            (line_len > max_line, reply_len > max_reply)
+        } else {
+            (line_len >= max_line, reply_len >= max_reply)
+        };
+        let line_err = ReplyError::LineTooLong { limit: max_line };
+        let reply_err = ReplyError::ReplyTooLarge { limit: max_reply };
+        match (line_over, reply_over) {
+            (true, true) => Some(
+                if self.line_start.saturating_add(max_line) <= self.start.saturating_add(max_reply)
+                {
+                    line_err
+                } else {
+                    reply_err
+                },
+            ),
+            (true, false) => Some(line_err),
+            (false, true) => Some(reply_err),
+            (false, false) => None,
+        }
+    }
+
+    /// Records a sticky error, drops the buffer, and returns the error.
+    fn fail(&mut self, e: ReplyError) -> ReplyError {
+        self.error = Some(e.clone());
+        self.buf = Vec::new();
+        self.start = 0;
+        self.line_start = 0;
+        self.scan = 0;
+        self.open = None;
+        e
+    }
+
+    /// Whether bytes of an unfinished reply are buffered (end of input now would cut a reply
+    /// short). Meaningful after draining [`next_reply`](Self::next_reply) to `None`; `false`
+    /// after an error.
+    pub fn has_partial(&self) -> bool {
+        self.error.is_none() && self.buf.len() > self.start
+    }
+
+    /// Bytes held that have not been handed out as replies (at most [`Limits::max_reply`]).
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// The allocated size of the internal buffer (never above [`Limits::max_reply`]).
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The sticky error, if one was raised.
+    pub fn error(&self) -> Option<&ReplyError> {
+        self.error.as_ref()
+    }
+
+    /// Forgets all buffered bytes and any error, keeping the limits and the allocation
+    /// (e.g. for a new connection).
+    pub fn reset(&mut self) {
+        self.buf.clear();
+        self.start = 0;
+        self.line_start = 0;
+        self.scan = 0;
+        self.open = None;
+        self.error = None;
+    }
+}

@@ -261,3 +261,206 @@ impl ReplyParser {
         self.error = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(p: &mut ReplyParser) -> Result<Vec<Vec<u8>>, ReplyError> {
+        let mut v = Vec::new();
+        while let Some(r) = p.next_reply()? {
+            v.push(r.raw().to_vec());
+        }
+        Ok(v)
+    }
+
+    #[test]
+    fn lone_cr_is_pending_and_inner_cr_is_text() {
+        let mut p = ReplyParser::new();
+        p.push(b"200 a\rb\r");
+        assert_eq!(drain(&mut p).unwrap().len(), 0);
+        assert!(p.has_partial());
+        p.push(b"\n");
+        let mut p2 = p.clone();
+        let r = p2.next_reply().unwrap().unwrap();
+        assert_eq!(r.first_line(), b"200 a\rb");
+        assert!(!p2.has_partial());
+    }
+
+    #[test]
+    fn multiline_closes_only_on_same_code_and_space() {
+        let mut p = ReplyParser::new();
+        p.push(b"211-a\r\n211x\r\n212 b\r\n 211 c\r\n211-d\r\n");
+        assert!(drain(&mut p).unwrap().is_empty());
+        assert!(p.has_partial());
+        p.push(b"211\r\n");
+        let r = p.next_reply().unwrap().unwrap();
+        assert_eq!(r.lines().count(), 6);
+        assert_eq!(r.last_line(), b"211");
+    }
+
+    #[test]
+    fn protocol_errors_are_sticky_and_typed() {
+        let mut p = ReplyParser::new();
+        p.push(b"200 ok\r\nhello there\r\n220 more\r\n");
+        assert_eq!(
+            drain(&mut p),
+            Err(ReplyError::NotAReply {
+                line: b"hello there".to_vec()
+            })
+        );
+        assert_eq!(
+            p.error(),
+            Some(&ReplyError::NotAReply {
+                line: b"hello there".to_vec()
+            })
+        );
+        assert!(p.next_reply().is_err());
+        assert_eq!(p.push(b"200 ok\r\n"), 8);
+        assert!(!p.has_partial());
+        p.reset();
+        p.push(b"600 x\r\n");
+        assert_eq!(
+            p.next_reply().unwrap_err(),
+            ReplyError::BadCode {
+                line: b"600 x".to_vec()
+            }
+        );
+        p.reset();
+        for bad in [
+            &b"20 x\r\n"[..],
+            b"2000\r\n",
+            b"200x\r\n",
+            b"\r\n",
+            b" 200 x\n",
+            b"abc\n",
+        ] {
+            p.push(bad);
+            assert!(
+                matches!(p.next_reply(), Err(ReplyError::NotAReply { .. })),
+                "{bad:?}"
+            );
+            p.reset();
+        }
+        let long = [b'x'; 300];
+        p.push(&long);
+        p.push(b"\n");
+        match p.next_reply() {
+            Err(ReplyError::NotAReply { line }) => assert_eq!(line.len(), ERROR_LINE_MAX),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bare_code_lines() {
+        let mut p = ReplyParser::new();
+        p.push(b"200\n230-\n230\n");
+        assert_eq!(
+            drain(&mut p).unwrap(),
+            [b"200\n".to_vec(), b"230-\n230\n".to_vec()]
+        );
+    }
+
+    #[test]
+    fn line_limit() {
+        let mut p = ReplyParser::with_limits(Limits {
+            max_line: 10,
+            max_reply: 100,
+        });
+        p.push(b"200 1234\r\n");
+        assert_eq!(drain(&mut p).unwrap().len(), 1);
+        p.push(b"200 12345\r\n");
+        assert_eq!(
+            p.next_reply().unwrap_err(),
+            ReplyError::LineTooLong { limit: 10 }
+        );
+        // Detected before the line end arrives, so nothing more is buffered.
+        let mut p = ReplyParser::with_limits(Limits {
+            max_line: 10,
+            max_reply: 100,
+        });
+        p.push(b"200 123456");
+        assert_eq!(
+            p.next_reply().unwrap_err(),
+            ReplyError::LineTooLong { limit: 10 }
+        );
+    }
+
+    #[test]
+    fn reply_limit_and_push_backpressure() {
+        let limits = Limits {
+            max_line: 100,
+            max_reply: 20,
+        };
+        let mut p = ReplyParser::with_limits(limits);
+        // Two replies of 10 bytes fit exactly; the third waits for room.
+        let data = b"200 12345\n201 12345\n202 12345\n";
+        let n = p.push(data);
+        assert_eq!(n, 20);
+        assert_eq!(drain(&mut p).unwrap().len(), 2);
+        assert_eq!(p.push(&data[n..]), 10);
+        assert_eq!(drain(&mut p).unwrap(), [b"202 12345\n".to_vec()]);
+        assert!(p.capacity() <= 20);
+        // A multi-line reply that cannot complete within the limit.
+        p.push(b"211-abcdefgh\n211-abcdefgh\n");
+        assert_eq!(
+            p.next_reply().unwrap_err(),
+            ReplyError::ReplyTooLarge { limit: 20 }
+        );
+    }
+
+    #[test]
+    fn zero_limits_still_progress() {
+        let mut p = ReplyParser::with_limits(Limits {
+            max_line: 0,
+            max_reply: 0,
+        });
+        assert_eq!(
+            p.limits(),
+            Limits {
+                max_line: 1,
+                max_reply: 1
+            }
+        );
+        assert_eq!(p.next_reply().unwrap(), None);
+        assert_eq!(p.push(b"200 ok\r\n"), 1);
+        assert!(p.next_reply().is_err());
+    }
+
+    #[test]
+    fn single_line_replies_reuse_the_buffer() {
+        let mut p = ReplyParser::new();
+        let line = b"200 Command okay, this is some text.\r\n";
+        p.push(line);
+        drain(&mut p).unwrap();
+        let cap = p.capacity();
+        for _ in 0..10_000 {
+            assert_eq!(p.push(line), line.len());
+            let r = p.next_reply().unwrap().unwrap();
+            assert_eq!(r.code().get(), 200);
+            assert_eq!(p.next_reply().unwrap(), None);
+        }
+        assert_eq!(p.capacity(), cap);
+    }
+
+    #[test]
+    fn partial_reply_is_kept_across_compaction() {
+        let mut p = ReplyParser::with_limits(Limits {
+            max_line: 64,
+            max_reply: 64,
+        });
+        for _ in 0..50 {
+            // A complete reply plus the start of the next, then the rest of it.
+            assert_eq!(p.push(b"200 a\r\n211-x\r\n"), 14);
+            assert_eq!(p.next_reply().unwrap().unwrap().raw(), b"200 a\r\n");
+            assert_eq!(p.next_reply().unwrap(), None);
+            assert_eq!(p.buffered(), 7);
+            assert_eq!(p.push(b" y\r\n211 z\r\n"), 11);
+            assert_eq!(
+                p.next_reply().unwrap().unwrap().raw(),
+                b"211-x\r\n y\r\n211 z\r\n"
+            );
+        }
+        assert!(p.capacity() <= 64);
+    }
+}

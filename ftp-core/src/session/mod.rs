@@ -1,1 +1,649 @@
-//! (in progress)
+//! The whole client conversation as a sans-IO state machine.
+//!
+//! A [`Session`] owns no socket, thread or clock. The driver (`ftp-blocking`, `ftp-mio`, or
+//! your own loop) feeds it what arrived and what happened, and pulls what to do:
+//!
+//! | the driver calls | when |
+//! |---|---|
+//! | [`Session::handle_input`] | bytes arrived on the control connection |
+//! | [`Session::handle_eof`] | the control connection was closed by the server |
+//! | [`Session::handle_data_event`] | something happened to a data connection ([`DataEvent`]) |
+//! | [`Session::handle_tls_established`] | a [`TlsIntent`] was carried out |
+//! | [`Session::handle_timeout`] | `now >= poll_timeout()` |
+//! | [`Session::start`] / [`Session::abort`] | to run an [`Operation`] / abort a transfer |
+//!
+//! and after **every** call drains the outputs, in any order: [`Session::poll_transmit`] +
+//! [`Session::consume_transmit`] (control bytes to write, from one reused buffer),
+//! [`Session::poll_event`] until `None` ([`Event`]: data intents, TLS intents, the
+//! [`Event::Completed`] of the operation), and [`Session::poll_timeout`] (the deadline to
+//! wait until). Time is an [`Instant`] argument; the core only compares it with deadlines it
+//! computed with `checked_add`, so any `now` (even one going backwards) is safe.
+//!
+//! # Contract
+//! - One operation at a time (FTP is sequential, RFC 959 §5.1); [`Session::new`] starts with
+//!   the greeting in flight. Every operation ends with exactly **one**
+//!   [`Event::Completed`]. Afterwards the session is idle (the next `start` works) or
+//!   closed ([`Session::is_closed`]; `start` returns [`UsageError::Closed`]); it is never
+//!   left waiting for nothing.
+//! - No command is sent before the reply to the previous one has arrived, except `ABOR`
+//!   (and the `NOOP` that resynchronises after an ambiguous `ABOR` answer, see below).
+//! - Fatal (the session closes, [`OpError::is_fatal`]): EOF, a malformed reply stream,
+//!   `421` at any point, a reply timeout (the stream would be out of step), clear-text bytes
+//!   after `234`. Not fatal: negative replies, undecodable payloads, data failures, data
+//!   timeouts.
+//! - Data bytes never pass through the core: the driver moves them between the data socket
+//!   and the user, and reports [`DataEvent`]s. The core judges completion from the 1xx, the
+//!   final reply and the end of data, in whatever order they come.
+//!
+//! # Life of a transfer
+//! 1. `TYPE A`/`TYPE I` if the type changes (RFC 959 §4.1.2).
+//! 2. Passive: `EPSV` (RFC 2428 §3), falling back to `PASV` (RFC 959) on 500/502 for the
+//!    rest of the session; from 227 only the port is used unless
+//!    [`Config::trust_pasv_address`]. → [`DataIntent::Connect`] → [`DataEvent::Connected`].
+//!    Active: [`DataIntent::Listen`] → [`DataEvent::Listening`] → `EPRT` (RFC 2428 §2),
+//!    falling back to `PORT` for IPv4 on 500/502.
+//! 3. `REST n` when resuming (RFC 3659 §5), then the command (`RETR`, `STOR`, `APPE`,
+//!    `STOU`, `LIST`, `NLST`, `MLSD` (RFC 3659 §7), or a raw line).
+//! 4. 1xx → [`DataIntent::Stream`] (with the size a `150 ... (N bytes)` announced) → the
+//!    driver moves data → [`DataEvent::Finished`]; the final 226/250 may come before or
+//!    after it. 425/426/451/4xx/5xx are errors whatever the data did; a binary download
+//!    shorter than announced is [`OpError::Truncated`].
+//!
+//! # ABOR (RFC 959 §4.1.3)
+//! [`Session::abort`] closes the data connection and sends `ABOR`. Servers answer `426` +
+//! `226` (transfer cut), `226` + `226` (transfer had finished), `225`, or a lone `226`. The
+//! first two are told apart from the last by the first reply: after `426` one more reply is
+//! read; after `225` none; after an ambiguous `226` the session sends `NOOP` and reads
+//! until its reply, absorbing one more 225/226. The control connection is in step afterwards.
+//!
+//! # FTPS (RFC 4217)
+//! [`Operation::AuthTls`] sends `AUTH TLS`; on `234` it emits [`TlsIntent::UpgradeControl`]
+//! and waits for [`Session::handle_tls_established`]; any refusal is an error.
+//! [`Operation::Protect`] sends `PBSZ 0` + `PROT`; data intents then carry `tls: true`
+//! (the driver must resume the control connection's TLS session on data connections).
+//! `HOST` (RFC 7151 §3) goes before `AUTH`/`USER` when configured.
+//!
+//! # A driver loop
+//! A fake in-memory driver that plays a scripted server (each `PASV`/`RETR` answered from a
+//! table, data "moved" instantly):
+//!
+//! ```
+//! use ftp_core::session::{
+//!     Config, DataEvent, DataIntent, Event, Operation, Outcome, Session, TransferKind,
+//!     TransferRequest,
+//! };
+//! use std::time::Instant;
+//!
+//! /// What our fake server answers to each command line.
+//! fn server(line: &[u8]) -> &'static [u8] {
+//!     match line {
+//!         b"USER anonymous" => b"331 Please specify the password.\r\n",
+//!         b"PASS anonymous@" => b"230 Login successful.\r\n",
+//!         b"TYPE I" => b"200 Switching to Binary mode.\r\n",
+//!         b"EPSV" => b"229 Entering Extended Passive Mode (|||50000|)\r\n",
+//!         b"RETR hello.txt" => {
+//!             b"150 Opening BINARY mode data connection for hello.txt (11 bytes).\r\n226 Done.\r\n"
+//!         }
+//!         _ => b"500 Unknown command.\r\n",
+//!     }
+//! }
+//!
+//! /// Runs until the operation in flight completes; returns its result.
+//! fn run(s: &mut Session, now: Instant) -> Result<Outcome, ftp_core::session::OpError> {
+//!     loop {
+//!         // 1. write pending control bytes (here: answer each line at once)
+//!         let out = s.poll_transmit().to_vec();
+//!         s.consume_transmit(out.len());
+//!         for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+//!             let reply = server(line.strip_suffix(b"\r").unwrap());
+//!             s.handle_input(now, reply);
+//!         }
+//!         // 2. drain events: carry out intents, stop at Completed
+//!         while let Some(ev) = s.poll_event() {
+//!             match ev {
+//!                 Event::Data(DataIntent::Connect { addr, .. }) => {
+//!                     assert_eq!(addr, "127.0.0.1:50000".parse().unwrap());
+//!                     s.handle_data_event(now, DataEvent::Connected);
+//!                 }
+//!                 Event::Data(DataIntent::Stream { expected_size, .. }) => {
+//!                     assert_eq!(expected_size, Some(11));
+//!                     s.handle_data_event(now, DataEvent::Finished { bytes: 11 });
+//!                 }
+//!                 Event::Completed(result) => return result,
+//!                 _ => {}
+//!             }
+//!         }
+//!         // 3. a real driver now waits for I/O until s.poll_timeout(), then calls
+//!         //    handle_input / handle_eof / handle_timeout with a fresh `now`.
+//!     }
+//! }
+//!
+//! fn demo(now: Instant) {
+//!     let config = Config { auto_feat: false, ..Config::default() };
+//!     let mut s = Session::new(config, "127.0.0.1:21".parse().unwrap(), now);
+//!     s.handle_input(now, b"220 (vsFTPd 3.0.3)\r\n");
+//!     assert!(matches!(s.poll_event(), Some(Event::Completed(Ok(Outcome::Greeting(_))))));
+//!
+//!     let login = Operation::Login { user: String::new(), password: String::new(), account: None };
+//!     s.start(now, login).unwrap();
+//!     assert!(matches!(run(&mut s, now), Ok(Outcome::LoggedIn(_))));
+//!
+//!     let get = TransferRequest { kind: TransferKind::Retr(b"hello.txt".to_vec()), ascii: false, rest: None };
+//!     s.start(now, Operation::Transfer(get)).unwrap();
+//!     match run(&mut s, now) {
+//!         Ok(Outcome::Transferred { bytes, reply }) => {
+//!             assert_eq!(bytes, 11);
+//!             assert_eq!(reply.code().get(), 226);
+//!         }
+//!         other => panic!("{other:?}"),
+//!     }
+//!     assert!(s.is_idle());
+//! }
+//! # // `Instant` values come from the driver's clock; this crate never reads one.
+//! # let _ = demo;
+//! ```
+
+mod config;
+mod error;
+mod machine;
+mod types;
+
+use core::net::SocketAddr;
+use std::collections::VecDeque;
+use std::time::Instant;
+
+pub use config::Config;
+pub use error::{OpError, ProtocolError, TimeoutKind, UsageError};
+pub use types::{
+    DataEvent, DataFailure, DataIntent, Direction, Event, Operation, Outcome, TlsIntent,
+    TransferKind, TransferRequest,
+};
+
+use crate::command::{Command, CommandError, TransferType};
+use crate::reply::decode::Features;
+use crate::reply::{Reply, ReplyParser};
+use machine::{Expect, Login, Op, Transfer};
+
+/// An FTP client session on one control connection: see the [module docs](self).
+///
+/// ```
+/// use ftp_core::session::{Config, Event, Outcome, Session};
+/// fn greet(now: std::time::Instant) {
+///     let mut s = Session::new(Config::default(), "[::1]:21".parse().unwrap(), now);
+///     s.handle_input(now, b"220-Welcome\r\n220 ready\r\n");
+///     match s.poll_event() {
+///         Some(Event::Completed(Ok(Outcome::Greeting(r)))) => assert_eq!(r.code().get(), 220),
+///         other => panic!("{other:?}"),
+///     }
+///     assert_eq!(s.welcome().unwrap().text(), "220-Welcome\n220 ready");
+/// }
+/// # let _ = greet;
+/// ```
+#[derive(Debug)]
+pub struct Session {
+    config: Config,
+    /// The control connection's peer: passive data connections go to its IP.
+    peer: SocketAddr,
+    parser: ReplyParser,
+    /// Control bytes to send: `tx[tx_pos..]`.
+    tx: Vec<u8>,
+    tx_pos: usize,
+    events: VecDeque<Event>,
+    op: Option<Op>,
+    closed: bool,
+    welcome: Option<Reply>,
+    features: Option<Features>,
+    /// The representation type the server is known to use (`None`: unknown).
+    cur_type: Option<TransferType>,
+    epsv_refused: bool,
+    eprt_refused: bool,
+    /// PROT P (or S/E) in force: data connections need TLS.
+    data_tls: bool,
+    control_tls: bool,
+    host_sent: bool,
+    /// A data connection or listener was asked for and has not ended.
+    data_open: bool,
+    reply_deadline: Option<Instant>,
+    data_deadline: Option<Instant>,
+}
+
+impl Session {
+    /// A session on a freshly opened control connection to `control_peer`; the greeting is
+    /// the operation in flight (it ends with [`Outcome::Greeting`]).
+    pub fn new(config: Config, control_peer: SocketAddr, now: Instant) -> Session {
+        let parser = ReplyParser::with_limits(config.limits);
+        let mut s = Session {
+            config,
+            peer: control_peer,
+            parser,
+            tx: Vec::with_capacity(256),
+            tx_pos: 0,
+            events: VecDeque::new(),
+            op: Some(Op::Greeting),
+            closed: false,
+            welcome: None,
+            features: None,
+            cur_type: None,
+            epsv_refused: false,
+            eprt_refused: false,
+            data_tls: false,
+            control_tls: false,
+            host_sent: false,
+            data_open: false,
+            reply_deadline: None,
+            data_deadline: None,
+        };
+        s.await_reply(now);
+        s
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Inputs
+    // ---------------------------------------------------------------------------------
+
+    /// Bytes received on the control connection (after TLS decryption, if any). Any split
+    /// of the stream into calls gives the same result. Problems surface as events.
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        let mut rest = bytes;
+        while !self.closed {
+            if self.awaiting_tls_upgrade() && !rest.is_empty() {
+                // Nothing may arrive in clear text between 234 and the handshake.
+                self.fatal(OpError::Protocol(ProtocolError::DataAfterAuth));
+                return;
+            }
+            let taken = self.parser.push(rest);
+            rest = &rest[taken..];
+            let mut progressed = taken > 0;
+            loop {
+                if self.closed {
+                    return;
+                }
+                let reply = match self.parser.next_reply() {
+                    Ok(Some(r)) => r.to_owned(),
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.fatal(OpError::Protocol(ProtocolError::Framing(e)));
+                        return;
+                    }
+                };
+                if self.awaiting_tls_upgrade() {
+                    self.fatal(OpError::Protocol(ProtocolError::DataAfterAuth));
+                    return;
+                }
+                progressed = true;
+                self.on_reply(now, reply);
+            }
+            if self.awaiting_tls_upgrade() && (self.parser.has_partial() || !rest.is_empty()) {
+                self.fatal(OpError::Protocol(ProtocolError::DataAfterAuth));
+                return;
+            }
+            if rest.is_empty() || !progressed {
+                // `!progressed` cannot happen with a conforming parser (a full buffer
+                // yields an error); stop rather than spin.
+                return;
+            }
+        }
+    }
+
+    /// The server closed the control connection. Ends the operation in flight with
+    /// [`OpError::ConnectionClosed`] ([`ProtocolError::EofMidReply`] if a reply was cut
+    /// short) and closes the session.
+    pub fn handle_eof(&mut self, _now: Instant) {
+        if self.closed {
+            return;
+        }
+        let error = if self.parser.has_partial() {
+            OpError::Protocol(ProtocolError::EofMidReply)
+        } else {
+            OpError::ConnectionClosed
+        };
+        self.fatal(error);
+    }
+
+    /// Call when `now >= poll_timeout()`. Early or repeated calls do nothing; each deadline
+    /// is cleared before it is acted on, so it is never reported twice.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if let Some(d) = self.reply_deadline {
+            if now >= d {
+                self.reply_deadline = None;
+                let kind = if self.awaiting_tls() {
+                    TimeoutKind::Tls
+                } else {
+                    TimeoutKind::Reply
+                };
+                self.fatal(OpError::Timeout(kind));
+                return;
+            }
+        }
+        if let Some(d) = self.data_deadline {
+            if now >= d {
+                self.data_deadline = None;
+                self.on_data_timeout(now);
+            }
+        }
+    }
+
+    /// Something happened to the data connection. Events that do not fit the current state
+    /// are ignored.
+    pub fn handle_data_event(&mut self, now: Instant, ev: DataEvent) {
+        if self.closed {
+            return;
+        }
+        self.on_data_event(now, ev);
+    }
+
+    /// The driver carried out [`TlsIntent::UpgradeControl`] (handshake done) or
+    /// [`TlsIntent::DowngradeControl`] (TLS shut down). Ignored at any other time.
+    pub fn handle_tls_established(&mut self, _now: Instant) {
+        if !self.closed {
+            self.on_tls_established();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Outputs
+    // ---------------------------------------------------------------------------------
+
+    /// Control bytes waiting to be written (complete CRLF-terminated commands; may be empty).
+    pub fn poll_transmit(&self) -> &[u8] {
+        &self.tx[self.tx_pos..]
+    }
+
+    /// `n` bytes of [`poll_transmit`](Self::poll_transmit) were written (more than are
+    /// pending counts as all).
+    pub fn consume_transmit(&mut self, n: usize) {
+        self.tx_pos = self.tx_pos.saturating_add(n).min(self.tx.len());
+        if self.tx_pos == self.tx.len() {
+            self.tx.clear();
+            self.tx_pos = 0;
+        }
+    }
+
+    /// The next event, oldest first.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout) once it passes.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.reply_deadline, self.data_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Operations
+    // ---------------------------------------------------------------------------------
+
+    /// Starts `op`. Fails without changing anything when another operation is in flight
+    /// ([`UsageError::Busy`]), the session is closed, or an argument cannot be sent.
+    pub fn start(&mut self, now: Instant, op: Operation) -> Result<(), UsageError> {
+        if self.closed {
+            return Err(UsageError::Closed);
+        }
+        if self.op.is_some() {
+            return Err(UsageError::Busy);
+        }
+        self.validate(&op).map_err(UsageError::InvalidArgument)?;
+        let op = match op {
+            Operation::Login {
+                user,
+                password,
+                account,
+            } => {
+                let login = Box::new(Login::new(user, password, account));
+                // A new login may reset the server's state: forget what we knew.
+                self.cur_type = None;
+                if self.send_host(now) {
+                    Op::Login(login.at_host())
+                } else {
+                    self.send(now, Command::User(login.user().into()));
+                    Op::Login(login)
+                }
+            }
+            Operation::Feat => {
+                self.send(now, Command::Feat);
+                Op::Feat
+            }
+            Operation::Cwd(path) => {
+                if path == b".." {
+                    self.send(now, Command::Cdup);
+                    Op::CdupForDotDot
+                } else {
+                    let path: &[u8] = if path.is_empty() { b"." } else { &path };
+                    self.send(now, Command::Cwd(path.into()));
+                    Op::Simple(Expect::Done)
+                }
+            }
+            Operation::Cdup => self.simple(now, Command::Cdup, Expect::Done),
+            Operation::Pwd => self.simple(now, Command::Pwd, Expect::Path { asked: None }),
+            Operation::Mkd(path) => {
+                self.send(now, Command::Mkd((&path).into()));
+                Op::Simple(Expect::Path { asked: Some(path) })
+            }
+            Operation::Rmd(p) => self.simple(now, Command::Rmd((&p).into()), Expect::Done),
+            Operation::Dele(p) => self.simple(now, Command::Dele((&p).into()), Expect::Done),
+            Operation::Rename { from, to } => {
+                self.send(now, Command::Rnfr((&from).into()));
+                Op::Rnfr { to }
+            }
+            Operation::Size(path) => {
+                if self.cur_type == Some(TransferType::Binary) {
+                    self.simple(now, Command::Size((&path).into()), Expect::Size)
+                } else {
+                    self.send(now, Command::Type(TransferType::Binary));
+                    Op::SizeType { path }
+                }
+            }
+            Operation::Mdtm(p) => self.simple(now, Command::Mdtm((&p).into()), Expect::Mdtm),
+            Operation::Mlst(p) => {
+                let cmd = Command::Mlst(p.as_ref().map(Into::into));
+                self.simple(now, cmd, Expect::Mlst)
+            }
+            Operation::Site(p) => self.simple(now, Command::Site((&p).into()), Expect::Done),
+            Operation::Stat(p) => {
+                let cmd = Command::Stat(p.as_ref().map(Into::into));
+                self.simple(now, cmd, Expect::Done)
+            }
+            Operation::Syst => self.simple(now, Command::Syst, Expect::Done),
+            Operation::Noop => self.simple(now, Command::Noop, Expect::Done),
+            Operation::Help(p) => {
+                let cmd = Command::Help(p.as_ref().map(Into::into));
+                self.simple(now, cmd, Expect::Done)
+            }
+            Operation::Quit => self.simple(now, Command::Quit, Expect::Quit),
+            Operation::Raw { line, require_2xx } => {
+                if starts_with_verb(&line, b"TYPE") {
+                    self.cur_type = None;
+                }
+                self.simple(
+                    now,
+                    Command::Raw((&line).into()),
+                    Expect::Raw { require_2xx },
+                )
+            }
+            Operation::Transfer(req) => {
+                let flow = self.transfer_begin(now, Box::new(Transfer::new(req)));
+                self.apply(flow);
+                return Ok(());
+            }
+            Operation::AuthTls => {
+                if self.send_host(now) {
+                    Op::AuthHost
+                } else {
+                    self.send(now, Command::Auth("TLS".into()));
+                    Op::Auth
+                }
+            }
+            Operation::Protect(level) => {
+                self.send(now, Command::Pbsz(0));
+                Op::Pbsz { level }
+            }
+            Operation::Ccc => {
+                self.send(now, Command::Ccc);
+                Op::Ccc
+            }
+        };
+        self.op = Some(op);
+        Ok(())
+    }
+
+    /// Aborts the transfer in flight (RFC 959 §4.1.3): the data connection is closed
+    /// ([`DataIntent::Close`]), `ABOR` is sent (after the reply to a set-up command, if one
+    /// is outstanding) and the transfer ends with [`Outcome::Aborted`] once the server's
+    /// answers are read. When idle, sends `ABOR` as an operation of its own. Fails with
+    /// [`UsageError::NotAbortable`] during other operations or a running abort.
+    pub fn abort(&mut self, now: Instant) -> Result<(), UsageError> {
+        if self.closed {
+            return Err(UsageError::Closed);
+        }
+        match self.op.take() {
+            None => {
+                let op = self.abort_idle(now);
+                self.op = Some(op);
+                Ok(())
+            }
+            Some(Op::Transfer(t)) => {
+                let op = self.abort_transfer(now, &t);
+                self.op = Some(op);
+                Ok(())
+            }
+            other => {
+                self.op = other;
+                Err(UsageError::NotAbortable)
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Getters
+    // ---------------------------------------------------------------------------------
+
+    /// The greeting (ftplib's `getwelcome`), once received.
+    pub fn welcome(&self) -> Option<&Reply> {
+        self.welcome.as_ref()
+    }
+
+    /// The features from the last successful `FEAT`, if any.
+    pub fn features(&self) -> Option<&Features> {
+        self.features.as_ref()
+    }
+
+    /// Whether no operation is in flight and the session is open (`start` would not fail
+    /// with `Busy`/`Closed`).
+    pub fn is_idle(&self) -> bool {
+        !self.closed && self.op.is_none()
+    }
+
+    /// Whether the session is closed (after `QUIT`, a refused greeting or a fatal error).
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether the control connection runs TLS (after `AUTH TLS`, until `CCC`).
+    pub fn is_control_tls(&self) -> bool {
+        self.control_tls
+    }
+
+    /// Whether data connections are protected (`PROT P` in force).
+    pub fn is_data_tls(&self) -> bool {
+        self.data_tls
+    }
+
+    /// The control connection's peer address given to [`Session::new`].
+    pub fn control_peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The configuration, to change between operations (reply limits stay as they were at
+    /// [`Session::new`]).
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Private helpers
+    // ---------------------------------------------------------------------------------
+
+    fn simple(&mut self, now: Instant, cmd: Command<'_>, expect: Expect) -> Op {
+        self.send(now, cmd);
+        Op::Simple(expect)
+    }
+
+    /// Sends `HOST` if configured and not sent yet; returns whether it did.
+    fn send_host(&mut self, now: Instant) -> bool {
+        if self.host_sent {
+            return false;
+        }
+        let Some(host) = self.config.host.take() else {
+            return false;
+        };
+        self.send(now, Command::Host(host.as_str().into()));
+        self.config.host = Some(host);
+        self.host_sent = true;
+        true
+    }
+
+    /// Encodes every command `op` may send with caller data, so that no argument can fail
+    /// halfway through an operation.
+    fn validate(&self, op: &Operation) -> Result<(), CommandError> {
+        let mut scratch = Vec::new();
+        let mut check = |cmd: Command<'_>| {
+            scratch.clear();
+            cmd.encode(&mut scratch)
+        };
+        if matches!(op, Operation::Login { .. } | Operation::AuthTls) && !self.host_sent {
+            if let Some(h) = &self.config.host {
+                check(Command::Host(h.into()))?;
+            }
+        }
+        match op {
+            Operation::Login {
+                user,
+                password,
+                account,
+            } => {
+                let login = Login::new(user.clone(), password.clone(), account.clone());
+                check(Command::User(login.user().into()))?;
+                check(Command::Pass(login.password().into()))?;
+                if let Some(a) = login.account() {
+                    check(Command::Acct(a.into()))?;
+                }
+            }
+            Operation::Cwd(p) if !p.is_empty() => check(Command::Cwd(p.into()))?,
+            Operation::Mkd(p) => check(Command::Mkd(p.into()))?,
+            Operation::Rmd(p) => check(Command::Rmd(p.into()))?,
+            Operation::Dele(p) => check(Command::Dele(p.into()))?,
+            Operation::Rename { from, to } => {
+                check(Command::Rnfr(from.into()))?;
+                check(Command::Rnto(to.into()))?;
+            }
+            Operation::Size(p) => check(Command::Size(p.into()))?,
+            Operation::Mdtm(p) => check(Command::Mdtm(p.into()))?,
+            Operation::Mlst(p) => check(Command::Mlst(p.as_ref().map(Into::into)))?,
+            Operation::Site(p) => check(Command::Site(p.into()))?,
+            Operation::Stat(p) => check(Command::Stat(p.as_ref().map(Into::into)))?,
+            Operation::Help(p) => check(Command::Help(p.as_ref().map(Into::into)))?,
+            Operation::Raw { line, .. } => check(Command::Raw(line.into()))?,
+            Operation::Transfer(req) => check(machine::transfer_command(&req.kind))?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Whether `line` starts with `verb` (case-insensitive) followed by a space or its end.
+fn starts_with_verb(line: &[u8], verb: &[u8]) -> bool {
+    line.len() >= verb.len()
+        && line[..verb.len()].eq_ignore_ascii_case(verb)
+        && line.get(verb.len()).map_or(true, |&b| b == b' ')
+}

@@ -1,0 +1,180 @@
+//! Errors of the session: per operation ([`OpError`], inside [`Event::Completed`]), broken
+//! protocol ([`ProtocolError`]), and caller mistakes ([`UsageError`], returned at once).
+//!
+//! [`Event::Completed`]: super::Event::Completed
+
+use core::net::SocketAddr;
+
+use crate::command::CommandError;
+use crate::reply::decode::DecodeError;
+use crate::reply::{Reply, ReplyClass, ReplyError};
+
+use super::DataFailure;
+
+/// Why an operation failed. Drivers map these onto ftplib's errors: [`OpError::Reply`] is
+/// `error_reply`, [`OpError::Temporary`] `error_temp`, [`OpError::Permanent`]
+/// `error_perm`, [`OpError::Protocol`] `error_proto`.
+///
+/// After [`OpError::is_fatal`] errors the session is closed; after the others it is idle and
+/// the next operation can start.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum OpError {
+    /// A positive reply the operation did not expect (e.g. 2xx to `RNFR`, 3xx to `voidcmd`).
+    #[error("unexpected reply: {0}")]
+    Reply(Reply),
+    /// A 4xx reply (transient negative completion). A `421` also closes the session.
+    #[error("temporary failure: {0}")]
+    Temporary(Reply),
+    /// A 5xx reply (permanent negative completion).
+    #[error("permanent failure: {0}")]
+    Permanent(Reply),
+    /// The server broke the protocol (see [`ProtocolError::is_fatal`]).
+    #[error("protocol error: {0}")]
+    Protocol(ProtocolError),
+    /// A deadline passed. [`TimeoutKind::Reply`] and [`TimeoutKind::Tls`] close the session.
+    #[error("timed out waiting for {0}")]
+    Timeout(TimeoutKind),
+    /// The server closed the control connection.
+    #[error("control connection closed by the server")]
+    ConnectionClosed,
+    /// The data connection failed; `reply` is the server's final reply when it came.
+    #[error("data connection failed: {failure}")]
+    Data {
+        /// What the driver saw.
+        failure: DataFailure,
+        /// The transfer's final reply, if received.
+        reply: Option<Reply>,
+    },
+    /// A binary download ended before the size the server announced.
+    #[error("transfer truncated: {received} of {expected} bytes")]
+    Truncated {
+        /// Announced size.
+        expected: u64,
+        /// Bytes received.
+        received: u64,
+        /// The transfer's final reply, if received.
+        reply: Option<Reply>,
+    },
+}
+
+impl OpError {
+    /// The error for a negative (or unexpected) final reply: 4xx → [`OpError::Temporary`],
+    /// 5xx → [`OpError::Permanent`], anything else → [`OpError::Reply`].
+    ///
+    /// ```
+    /// use ftp_core::reply::{Code, Reply};
+    /// use ftp_core::session::OpError;
+    /// let r = Reply::from_lines(Code::new(550).unwrap(), &[b"550 No such file"]);
+    /// assert!(matches!(OpError::from_reply(r), OpError::Permanent(_)));
+    /// ```
+    pub fn from_reply(reply: Reply) -> OpError {
+        match reply.code().class() {
+            ReplyClass::TransientNegative => OpError::Temporary(reply),
+            ReplyClass::PermanentNegative => OpError::Permanent(reply),
+            _ => OpError::Reply(reply),
+        }
+    }
+
+    /// The server reply behind the error, if any.
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            OpError::Reply(r) | OpError::Temporary(r) | OpError::Permanent(r) => Some(r),
+            OpError::Data { reply, .. } | OpError::Truncated { reply, .. } => reply.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether this error closed the session (connection lost, control stream out of step,
+    /// `421`).
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            OpError::Temporary(r) => r.code().get() == 421,
+            OpError::Protocol(p) => p.is_fatal(),
+            OpError::Timeout(k) => *k != TimeoutKind::Data,
+            OpError::ConnectionClosed => true,
+            _ => false,
+        }
+    }
+}
+
+/// Which deadline passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeoutKind {
+    /// No reply within [`Config::reply_timeout`](super::Config::reply_timeout) (fatal).
+    Reply,
+    /// The data connection did not connect, was not accepted, or made no progress within
+    /// [`Config::data_timeout`](super::Config::data_timeout). The session sends `ABOR` when
+    /// the server may still be transferring, and stays usable.
+    Data,
+    /// The control TLS handshake (or CCC shutdown) did not finish within the reply timeout
+    /// (fatal).
+    Tls,
+}
+
+impl core::fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Reply => "a reply",
+            TimeoutKind::Data => "the data connection",
+            TimeoutKind::Tls => "the TLS handshake",
+        })
+    }
+}
+
+/// The server broke the protocol.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ProtocolError {
+    /// The control stream is not a valid sequence of replies (fatal).
+    #[error("bad reply stream: {0}")]
+    Framing(ReplyError),
+    /// The control connection closed in the middle of a reply (fatal).
+    #[error("control connection closed in the middle of a reply")]
+    EofMidReply,
+    /// Bytes arrived in clear text after `234` and before the TLS handshake: they could be
+    /// injected by an attacker, so they are refused (fatal).
+    #[error("clear-text bytes after 234 to AUTH TLS")]
+    DataAfterAuth,
+    /// A complete reply whose text could not be decoded (227 address, 229 port, 213 size,
+    /// ...). The stream is still in step: the session stays usable.
+    #[error("cannot decode reply {code}: {error}")]
+    Decode {
+        /// The reply code.
+        code: u16,
+        /// What the decoder said.
+        error: DecodeError,
+    },
+    /// The server named a data address no client should use (port 0). Not fatal.
+    #[error("server gave an unusable data address {0}")]
+    BadDataAddress(SocketAddr),
+    /// An `MLST` reply without a fact line. Not fatal.
+    #[error("MLST reply without a fact line")]
+    MissingEntry,
+}
+
+impl ProtocolError {
+    /// Whether the session had to close because of it.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            ProtocolError::Framing(_) | ProtocolError::EofMidReply | ProtocolError::DataAfterAuth
+        )
+    }
+}
+
+/// A caller mistake, returned synchronously; the session's state is unchanged.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum UsageError {
+    /// Another operation is in flight (FTP runs one at a time).
+    #[error("another operation is in flight")]
+    Busy,
+    /// The session is closed (after `QUIT`, a fatal error, or `421`).
+    #[error("the session is closed")]
+    Closed,
+    /// An argument would not encode (CR, LF or NUL in it, or empty where one is needed).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(CommandError),
+    /// `abort` while an operation other than a transfer is in flight, or while an abort is
+    /// already under way.
+    #[error("nothing to abort")]
+    NotAbortable,
+}

@@ -5,6 +5,9 @@
 
 use ftp_core::reply::{decode, Limits, ReplyError, ReplyParser};
 
+#[path = "wire_checks/mod.rs"]
+mod wire_checks;
+
 // ---------------------------------------------------------------------------------------------
 // A tiny JSON reader (the rows are plain objects of strings, numbers, booleans, null, arrays).
 // ---------------------------------------------------------------------------------------------
@@ -366,6 +369,10 @@ fn every_corpus_row_passes() {
             Some(Json::Str(s)) => Some(s.as_str()),
             _ => None,
         };
+
+        // The fuzz targets' checks hold on every row too.
+        wire_checks::check_parser_input(&data);
+        wire_checks::check_decoder_input(&data);
 
         let limits = Limits::default();
         let whole = run(&[&data], limits);

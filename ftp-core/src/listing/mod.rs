@@ -455,7 +455,12 @@ fn entry(line: &[u8], f: Option<Fields>) -> Option<ParsedLine<'_>> {
 /// assert_eq!(parse_list_line(bad, now), ParsedLine::Unparsed(&bad[..]));
 /// ```
 pub fn parse_list_line(line: &[u8], now: Timestamp) -> ParsedLine<'_> {
-    let line = strip_eol(line);
+    parse_list_stripped(strip_eol(line), now)
+}
+
+/// [`parse_list_line`] on a line whose line end is already gone.
+#[inline]
+fn parse_list_stripped(line: &[u8], now: Timestamp) -> ParsedLine<'_> {
     let Some(&first) = line.first() else {
         return ParsedLine::NotAnEntry;
     };
@@ -516,7 +521,12 @@ fn is_not_an_entry(line: &[u8]) -> bool {
 /// assert!(parse_mlsx_line(b"Type=dir missing-semicolon").is_unparsed());
 /// ```
 pub fn parse_mlsx_line(line: &[u8]) -> ParsedLine<'_> {
-    let line = strip_eol(line);
+    parse_mlsx_stripped(strip_eol(line))
+}
+
+/// [`parse_mlsx_line`] on a line whose line end is already gone.
+#[inline]
+fn parse_mlsx_stripped(line: &[u8]) -> ParsedLine<'_> {
     if line.is_empty() {
         return ParsedLine::NotAnEntry;
     }
@@ -593,7 +603,7 @@ impl<'a> Iterator for ParseList<'a> {
     type Item = ParsedLine<'a>;
     #[inline]
     fn next(&mut self) -> Option<ParsedLine<'a>> {
-        self.lines.next().map(|l| parse_list_line(l, self.now))
+        self.lines.next().map(|l| parse_list_stripped(l, self.now))
     }
 }
 
@@ -622,7 +632,7 @@ impl<'a> Iterator for ParseMlsd<'a> {
     type Item = ParsedLine<'a>;
     #[inline]
     fn next(&mut self) -> Option<ParsedLine<'a>> {
-        self.lines.next().map(parse_mlsx_line)
+        self.lines.next().map(parse_mlsx_stripped)
     }
 }
 

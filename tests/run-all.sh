@@ -1,5 +1,62 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. (Real system servers are added by the infra work.)
+# tests/run-all.sh -- runs every test of the workspace, those against real FTP servers included.
+#
+#   1. installs whatever of vsftpd, ProFTPD, Pure-FTPd and pyftpdlib is missing
+#      (tests/servers/install.sh; needs root or password-less sudo the first time, then is a
+#      quick no-op check);
+#   2. builds all test targets once, so a compile error stops everything before any test runs;
+#   3. runs `cargo test --workspace -- --include-ignored`: the tests that need the system
+#      servers are #[ignore]d for plain `cargo test`, and are included here.
+#
+# Usage: tests/run-all.sh [CARGO TEST ARGS...]
+#   With arguments they replace `--workspace`, e.g. `tests/run-all.sh -p ftp-tests harness`.
+#   RUST_TEST_THREADS (default 4: most server tests wait on sockets, not on the CPU) and
+#   FTP_SERVERS_HOME (where the servers are installed) are honoured.
+# Exit status: 0 only when everything passed.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo test --workspace
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\n=== run-all.sh: %s\n' "$*" >&2; }
+started=$SECONDS
+on_exit() {
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then
+    say "all tests passed ($((SECONDS - started)) s)"
+  else
+    say "FAILED (exit status $rc, after $((SECONDS - started)) s)"
+  fi
+}
+trap on_exit EXIT
+
+command -v cargo >/dev/null || { echo "run-all.sh: cargo not found (install Rust: https://rustup.rs)" >&2; exit 1; }
+
+# --- 1. system FTP servers -------------------------------------------------------------------
+if ! tests/servers/install.sh --check 2>/dev/null; then
+  say "installing the test FTP servers (tests/servers/install.sh)"
+  if [ "$(id -u)" -ne 0 ] && ! { command -v sudo >/dev/null && sudo -n true 2>/dev/null; }; then
+    echo "run-all.sh: installing the servers needs root or password-less sudo; run" >&2
+    echo "  sudo tests/servers/install.sh" >&2
+    echo "once, or run only the in-process tests with plain 'cargo test'." >&2
+    exit 1
+  fi
+  tests/servers/install.sh
+fi
+if [ "$(id -u)" -ne 0 ] && ! { command -v sudo >/dev/null && sudo -n true 2>/dev/null; }; then
+  echo "run-all.sh: vsftpd, ProFTPD and Pure-FTPd are started as root: run this as root or" >&2
+  echo "with password-less sudo (plain 'cargo test' runs the in-process tests only)." >&2
+  exit 1
+fi
+
+# --- 2. build once ------------------------------------------------------------------------------
+if [ $# -gt 0 ]; then
+  targets=("$@")
+else
+  targets=(--workspace)
+fi
+say "building (cargo test ${targets[*]} --no-run)"
+cargo test "${targets[@]}" --no-run
+
+# --- 3. every test, the ignored ones included ---------------------------------------------------
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}"
+say "cargo test ${targets[*]} -- --include-ignored (RUST_TEST_THREADS=$RUST_TEST_THREADS)"
+cargo test "${targets[@]}" -- --include-ignored

@@ -44,7 +44,7 @@ mod raw;
 mod system;
 
 pub use local::{LocalServer, LocalServerBuilder};
-pub use ports::{free_port, passive_range};
+pub use ports::{free_port, ipv6_available, passive_range};
 pub use raw::{RawClient, RawReply};
 pub use system::{
     system_servers_available, system_servers_status, SystemServer, SystemServerBuilder,

@@ -50,5 +50,17 @@ pub fn free_port(ip: IpAddr) -> io::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// True when this machine has an IPv6 loopback (`::1` can be bound). Some containers run
+/// with IPv6 disabled; IPv6 tests check this first and say so when they cannot run.
+///
+/// ```
+/// if ftp_tests::ipv6_available() {
+///     std::net::TcpListener::bind("[::1]:0").unwrap();
+/// }
+/// ```
+pub fn ipv6_available() -> bool {
+    TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0)).is_ok()
+}
+
 /// `127.0.0.1`.
 pub(crate) const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);

@@ -261,7 +261,7 @@ fn dropping_a_local_server_stops_it_and_removes_its_root() {
 
 #[test]
 fn local_server_on_ipv6() {
-    if TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_err() {
+    if !ftp_tests::ipv6_available() {
         eprintln!("no IPv6 loopback on this machine: nothing to check");
         return;
     }
@@ -338,6 +338,10 @@ fn pid_alive(pid: u32) -> bool {
 }
 
 fn check_system_server(kind: ServerKind, ipv6: bool) {
+    if ipv6 && !ftp_tests::ipv6_available() {
+        eprintln!("no IPv6 loopback on this machine: {kind} on ::1 not checked");
+        return;
+    }
     let mut builder = SystemServer::builder(kind);
     if ipv6 {
         builder = builder.ipv6();

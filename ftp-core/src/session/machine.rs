@@ -845,6 +845,17 @@ impl Session {
                 }
                 _ => err(reply),
             },
+            Phase::Streaming if matches!(t.data, DataState::Failed(..)) => {
+                // The data side failed first: report that, with the server's view.
+                let failure = match t.data {
+                    DataState::Failed(f, _) => f,
+                    _ => DataFailure::Other,
+                };
+                Flow::Done(Err(OpError::Data {
+                    failure,
+                    reply: Some(reply),
+                }))
+            }
             Phase::Streaming => match cls {
                 ReplyClass::Completion => match t.data {
                     DataState::Pending => {

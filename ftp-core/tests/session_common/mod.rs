@@ -226,6 +226,13 @@ impl Script {
         }
     }
 
+    /// The next command line the client sent, whatever it is.
+    #[track_caller]
+    pub fn client_line(&mut self) -> String {
+        let l = self.sent.pop_front().expect("client sent nothing");
+        String::from_utf8_lossy(&l).into_owned()
+    }
+
     /// The client sent nothing (more).
     #[track_caller]
     pub fn no_client(&mut self) {

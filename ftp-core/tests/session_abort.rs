@@ -1,0 +1,256 @@
+//! ABOR (RFC 959 §4.1.3) with every reply combination servers send: 426 + 226, the
+//! transfer's 226 first then ABOR's 226, 225, and a lone 226 (suppaftp #141 hung on it).
+//! Each ends with the control connection in step (a NOOP round trip works).
+
+mod session_common;
+use session_common::*;
+
+use ftp_core::session::{DataEvent, DataIntent, OpError, Operation, Outcome, UsageError};
+
+/// A download in progress: 150 received, data moving.
+fn downloading() -> Script {
+    let mut t = Script::logged_in(plain());
+    t.start(retr("big.iso"));
+    t.client("TYPE I");
+    t.server("200 Switching to Binary mode.");
+    t.epsv_connect(50000);
+    t.client("RETR big.iso");
+    t.server("150 Opening BINARY mode data connection for big.iso (4700000000 bytes).");
+    assert!(matches!(
+        t.event(),
+        ftp_core::session::Event::Data(DataIntent::Stream { .. })
+    ));
+    t.data(DataEvent::Progress(1 << 20));
+    t
+}
+
+fn aborted(t: &mut Script) -> u16 {
+    match t.ok() {
+        Outcome::Aborted { reply } => reply.code().get(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn rfc_959_426_then_226() {
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("426 Failure writing network stream.");
+    t.no_event();
+    t.no_client();
+    t.server("226 Abort successful");
+    assert_eq!(aborted(&mut t), 226);
+    t.still_usable();
+}
+
+#[test]
+fn both_replies_in_one_chunk_and_byte_by_byte() {
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server_bytewise("426 Connection closed; transfer aborted.\n226 Closing data connection.");
+    assert_eq!(aborted(&mut t), 226);
+    t.still_usable();
+}
+
+#[test]
+fn vsftpd_225_when_no_transfer_runs() {
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("225 No transfer to ABOR.");
+    assert_eq!(aborted(&mut t), 225);
+    t.still_usable();
+}
+
+#[test]
+fn lone_226_is_resolved_with_noop() {
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("226 Abort successful");
+    // Is that the transfer's 226 (ABOR's follows) or ABOR's only reply? NOOP tells.
+    t.client("NOOP");
+    t.no_event();
+    t.server("200 NOOP ok.");
+    assert_eq!(aborted(&mut t), 226);
+    t.still_usable();
+}
+
+#[test]
+fn transfers_226_first_then_abors_226() {
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("226 Transfer complete.");
+    t.client("NOOP");
+    t.server("226 ABOR command successful");
+    t.no_event();
+    t.server("200 NOOP ok.");
+    match t.ok() {
+        Outcome::Aborted { reply } => assert_eq!(reply.message(), b"ABOR command successful"),
+        other => panic!("{other:?}"),
+    }
+    t.still_usable();
+}
+
+#[test]
+fn transfers_226_first_then_abors_225() {
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("226 Transfer complete.\n225 No transfer to ABOR.\n200 NOOP ok.");
+    t.client("NOOP");
+    assert_eq!(aborted(&mut t), 225);
+    t.still_usable();
+}
+
+#[test]
+fn abort_after_the_final_reply_reads_one_reply() {
+    let mut t = downloading();
+    t.server("226 Transfer complete."); // data still draining
+    t.no_event();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("226 No transfer to abort"); // unambiguous: the transfer's 226 was read
+    assert_eq!(aborted(&mut t), 226);
+    t.no_client();
+    t.still_usable();
+}
+
+#[test]
+fn abort_before_the_150() {
+    let mut t = Script::logged_in(plain());
+    t.start(retr("f"));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.epsv_connect(50000);
+    t.client("RETR f");
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    // The late 150 is skipped; the transfer's error then ABOR's reply follow.
+    t.server("150 Opening BINARY mode data connection.\n426 Transfer aborted.\n226 ABOR ok");
+    assert_eq!(aborted(&mut t), 226);
+    t.still_usable();
+}
+
+#[test]
+fn abort_while_a_setup_reply_is_owed_waits_for_it() {
+    let mut t = Script::logged_in(plain());
+    t.start(retr("f"));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.client("EPSV");
+    t.abort();
+    t.no_client(); // nothing is sent before the EPSV reply
+    t.server("229 Entering Extended Passive Mode (|||50000|)");
+    t.no_event(); // no connection is made
+    t.client("ABOR");
+    t.server("225 No transfer to ABOR.");
+    assert_eq!(aborted(&mut t), 225);
+    t.still_usable();
+}
+
+#[test]
+fn abort_while_connecting() {
+    let mut t = Script::logged_in(plain());
+    t.start(retr("f"));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.client("EPSV");
+    t.server("229 Entering Extended Passive Mode (|||50000|)");
+    t.event(); // Connect
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.data(DataEvent::Connected); // too late: ignored
+    t.no_client();
+    t.server("226 Abort successful");
+    assert_eq!(aborted(&mut t), 226);
+    t.still_usable();
+}
+
+#[test]
+fn upload_abort() {
+    let mut t = Script::logged_in(plain());
+    t.start(transfer(
+        ftp_core::session::TransferKind::Stor(b"u".to_vec()),
+        false,
+        None,
+    ));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.epsv_connect(50000);
+    t.client("STOR u");
+    t.server("150 Ok to send data.");
+    t.event();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("426 Failure reading network stream.\n226 ABOR successful.");
+    assert_eq!(aborted(&mut t), 226);
+    t.data(DataEvent::Failed {
+        kind: ftp_core::session::DataFailure::Reset,
+        bytes: 9,
+    });
+    t.no_event();
+    t.still_usable();
+}
+
+#[test]
+fn abor_refused() {
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("426 aborted\n500 Unknown command.");
+    assert!(matches!(t.err(), OpError::Permanent(_)));
+    t.still_usable();
+}
+
+#[test]
+fn abort_when_idle_sends_abor() {
+    let mut t = Script::logged_in(plain());
+    t.abort();
+    t.client("ABOR");
+    t.server("225 No transfer to ABOR.");
+    assert_eq!(aborted(&mut t), 225);
+    t.still_usable();
+}
+
+#[test]
+fn abort_is_refused_during_other_operations_and_twice() {
+    let mut t = Script::logged_in(plain());
+    t.start(Operation::Pwd);
+    assert_eq!(t.s.abort(t.now), Err(UsageError::NotAbortable));
+    t.client("PWD");
+    t.server("257 \"/\"");
+    t.ok();
+    let mut t = downloading();
+    t.abort();
+    assert_eq!(t.s.abort(t.now), Err(UsageError::NotAbortable));
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.no_client();
+}
+
+#[test]
+fn eof_during_abort() {
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("426 aborted");
+    t.eof();
+    assert_eq!(t.err(), OpError::ConnectionClosed);
+    t.closed();
+}

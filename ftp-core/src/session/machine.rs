@@ -408,6 +408,12 @@ impl Session {
             // No operation owns this reply (e.g. a late second reply): nothing to do.
             return;
         };
+        if let Op::CccShutdown { .. } = op {
+            // Nothing is owed during the TLS shutdown: a stray reply changes nothing, and the
+            // shutdown's deadline keeps running (clearing it would wait forever).
+            self.op = Some(op);
+            return;
+        }
         self.reply_deadline = None;
         let flow = self.step_reply(now, op, reply);
         self.apply(flow);

@@ -248,7 +248,7 @@ impl Session {
         while !self.closed {
             if self.awaiting_tls_upgrade() && !rest.is_empty() {
                 // Nothing may arrive in clear text between 234 and the handshake.
-                self.fatal(OpError::Protocol(ProtocolError::DataAfterAuth));
+                self.refuse_after_auth();
                 return;
             }
             let taken = self.parser.push(rest);
@@ -267,14 +267,14 @@ impl Session {
                     }
                 };
                 if self.awaiting_tls_upgrade() {
-                    self.fatal(OpError::Protocol(ProtocolError::DataAfterAuth));
+                    self.refuse_after_auth();
                     return;
                 }
                 progressed = true;
                 self.on_reply(now, reply);
             }
             if self.awaiting_tls_upgrade() && (self.parser.has_partial() || !rest.is_empty()) {
-                self.fatal(OpError::Protocol(ProtocolError::DataAfterAuth));
+                self.refuse_after_auth();
                 return;
             }
             if rest.is_empty() || !progressed {
@@ -573,6 +573,13 @@ impl Session {
     // ---------------------------------------------------------------------------------
     // Private helpers
     // ---------------------------------------------------------------------------------
+
+    /// Clear-text bytes after 234: withdraw an upgrade the driver has not seen yet, and close.
+    fn refuse_after_auth(&mut self) {
+        self.events
+            .retain(|e| !matches!(e, Event::Tls(TlsIntent::UpgradeControl)));
+        self.fatal(OpError::Protocol(ProtocolError::DataAfterAuth));
+    }
 
     fn simple(&mut self, now: Instant, cmd: Command<'_>, expect: Expect) -> Op {
         self.send(now, cmd);

@@ -120,67 +120,108 @@ impl ReplyParser {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
+        let Limits {
+            max_line,
+            max_reply,
+        } = self.limits;
+        let start = self.start;
+        let mut line_start = self.line_start;
+        let mut scan = self.scan;
+        let mut open = self.open;
         loop {
-            let lf = match memchr::memchr(b'\n', &self.buf[self.scan..]) {
-                Some(i) => self.scan + i,
-                None => {
-                    self.scan = self.buf.len();
-                    return match self.limit_error(self.buf.len(), false) {
-                        Some(e) => Err(self.fail(e)),
-                        None => Ok(None),
-                    };
+            let buf = &self.buf[..];
+            let Some(i) = memchr::memchr(b'\n', &buf[scan..]) else {
+                let len = buf.len();
+                self.line_start = line_start;
+                self.scan = len;
+                self.open = open;
+                if len - line_start >= max_line || len - start >= max_reply {
+                    if let Some(e) = self.limit_error(len, false) {
+                        return Err(self.fail(e));
+                    }
                 }
+                return Ok(None);
             };
+            let lf = scan + i;
             let end = lf + 1;
-            if let Some(e) = self.limit_error(end, true) {
-                return Err(self.fail(e));
+            if end - line_start > max_line || end - start > max_reply {
+                self.line_start = line_start;
+                if let Some(e) = self.limit_error(end, true) {
+                    return Err(self.fail(e));
+                }
             }
-            let content_end = if lf > self.line_start && self.buf[lf - 1] == b'\r' {
-                lf - 1
-            } else {
-                lf
-            };
-            let line = &self.buf[self.line_start..content_end];
-            self.line_start = end;
-            self.scan = end;
-            let code = match self.open {
-                Some(open) => {
-                    if line.len() >= 3
-                        && line[..3] == open
-                        && matches!(line.get(3), None | Some(b' '))
-                    {
-                        self.open = None;
-                        // from_digits cannot fail: the opening line was checked.
-                        Code::from_digits(&open)
-                    } else {
+            // The line with a CR that may belong to its line end.
+            let line = &buf[line_start..lf];
+            line_start = end;
+            scan = end;
+            let code = match open {
+                Some(digits) => {
+                    // Closes at its own code followed by a space or the line end.
+                    let closes = line.len() >= 3
+                        && line[..3] == digits
+                        && (line.len() == 3
+                            || line[3] == b' '
+                            || (line.len() == 4 && line[3] == b'\r'));
+                    if !closes {
+                        // Skip inner lines in a tight loop: a line that does not start
+                        // with the code cannot close the reply. Stop at a candidate, at a
+                        // line too short to tell, or where a limit would be crossed (the
+                        // general path above then decides).
+                        let mut pos = end;
+                        loop {
+                            let rest = &buf[pos..];
+                            if rest.len() < 3 || rest[..3] == digits {
+                                break;
+                            }
+                            match memchr::memchr(b'\n', rest) {
+                                Some(i) if i < max_line && pos + i + 1 - start <= max_reply => {
+                                    pos += i + 1;
+                                }
+                                Some(_) => break,
+                                None => {
+                                    // No LF in pos..len: the scan may resume at the end.
+                                    scan = buf.len();
+                                    break;
+                                }
+                            }
+                        }
+                        line_start = pos;
+                        scan = scan.max(pos);
                         continue;
                     }
+                    open = None;
+                    Code::from_digits(&digits)
                 }
                 None => {
-                    let digits = line.len() >= 3 && line[..3].iter().all(u8::is_ascii_digit);
-                    if !digits || !matches!(line.get(3), None | Some(b' ') | Some(b'-')) {
+                    let content = line.strip_suffix(b"\r").unwrap_or(line);
+                    let digits = content.len() >= 3 && content[..3].iter().all(u8::is_ascii_digit);
+                    let sep = content.get(3).copied();
+                    if !digits || !matches!(sep, None | Some(b' ') | Some(b'-')) {
                         let e = ReplyError::NotAReply {
-                            line: line[..line.len().min(ERROR_LINE_MAX)].to_vec(),
+                            line: content[..content.len().min(ERROR_LINE_MAX)].to_vec(),
                         };
                         return Err(self.fail(e));
                     }
-                    let Some(code) = Code::from_digits(line) else {
+                    let Some(code) = Code::from_digits(content) else {
                         let e = ReplyError::BadCode {
-                            line: line[..line.len().min(ERROR_LINE_MAX)].to_vec(),
+                            line: content[..content.len().min(ERROR_LINE_MAX)].to_vec(),
                         };
                         return Err(self.fail(e));
                     };
-                    if line.get(3) == Some(&b'-') {
-                        self.open = Some([line[0], line[1], line[2]]);
+                    if sep == Some(b'-') {
+                        open = Some([content[0], content[1], content[2]]);
                         continue;
                     }
                     Some(code)
                 }
             };
+            // `from_digits` cannot fail for an open reply: its first line was checked.
             let Some(code) = code else { continue };
-            let begin = self.start;
             self.start = end;
-            return Ok(Some(ReplyRef::new(code, &self.buf[begin..end])));
+            self.line_start = end;
+            self.scan = end;
+            self.open = None;
+            return Ok(Some(ReplyRef::new(code, &self.buf[start..end])));
         }
     }
 
@@ -462,5 +503,48 @@ mod tests {
             );
         }
         assert!(p.capacity() <= 64);
+    }
+
+    #[test]
+    fn limits_hold_inside_multiline_replies() {
+        let limits = Limits {
+            max_line: 12,
+            max_reply: 1000,
+        };
+        // Short inner lines are skipped quickly; the long one must still be caught.
+        let data = b"211-a\r\n x\r\n y\r\n this is too long\r\n211 End\r\n";
+        for chunk in [1, 3, data.len()] {
+            let mut p = ReplyParser::with_limits(limits);
+            let mut err = None;
+            for c in data.chunks(chunk) {
+                p.push(c);
+                if let Err(e) = drain(&mut p) {
+                    err = Some(e);
+                    break;
+                }
+            }
+            assert_eq!(
+                err,
+                Some(ReplyError::LineTooLong { limit: 12 }),
+                "chunk {chunk}"
+            );
+        }
+        let limits = Limits {
+            max_line: 100,
+            max_reply: 20,
+        };
+        let data = b"211-a\r\n x\r\n y\r\n z\r\n w\r\n211 End\r\n";
+        let mut p = ReplyParser::with_limits(limits);
+        p.push(data);
+        assert_eq!(
+            p.next_reply().unwrap_err(),
+            ReplyError::ReplyTooLarge { limit: 20 }
+        );
+        // Inner lines that start with the code but do not close it.
+        let mut p = ReplyParser::new();
+        p.push(b"211-a\n211x\n2111\n211-b\n211\rx\n211\r\n");
+        let r = p.next_reply().unwrap().unwrap();
+        assert_eq!(r.lines().count(), 6);
+        assert!(!p.has_partial());
     }
 }

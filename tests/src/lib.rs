@@ -38,6 +38,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 
+pub mod fault;
 mod local;
 mod ports;
 mod raw;

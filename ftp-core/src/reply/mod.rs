@@ -276,7 +276,7 @@ impl<'a> ReplyRef<'a> {
 
 impl fmt::Debug for ReplyRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reply")
+        f.debug_struct("ReplyRef")
             .field("code", &self.code.0)
             .field("raw", &String::from_utf8_lossy(self.raw))
             .finish()

@@ -547,4 +547,28 @@ mod tests {
         assert_eq!(r.lines().count(), 6);
         assert!(!p.has_partial());
     }
+
+    /// Byte-at-a-time feeding of a large reply stays linear: every byte is scanned once
+    /// (a rescanning parser would need ~10^11 steps here and never finish).
+    #[test]
+    fn byte_at_a_time_is_linear() {
+        let mut data = b"211-start\r\n".to_vec();
+        while data.len() < 900_000 {
+            data.extend_from_slice(b" 211x inner line that does not close\r\n");
+        }
+        data.extend_from_slice(b"211 end\r\n200 ");
+        data.resize(data.len() + 16_000, b'x');
+        data.extend_from_slice(b"\r\n");
+        let mut p = ReplyParser::new();
+        let mut got = Vec::new();
+        for b in data.chunks(1) {
+            assert_eq!(p.push(b), 1);
+            while let Some(r) = p.next_reply().unwrap() {
+                got.push(r.raw().len());
+            }
+        }
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0] + got[1], data.len());
+        assert!(!p.has_partial());
+    }
 }

@@ -18,8 +18,38 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf '\n=== run-all.sh: %s\n' "$*" >&2; }
 started=$SECONDS
+# Servers whose test process died before stopping them (killed, or Ctrl-C: the servers ignore
+# SIGINT) are found through this id, which the harness writes into each server's directory,
+# and stopped when this script ends.
+export FTP_RS_TEST_RUN="run-all-$$-$RANDOM$RANDOM"
+ROOT_CMD=()
+[ "$(id -u)" -eq 0 ] || ROOT_CMD=(sudo -n)
+still_that_server() {  # PID PIDFILE: a server process, started before it wrote PIDFILE
+  local comm started written
+  comm=$(ps -o comm= -p "$1" 2>/dev/null) || return 1
+  case "$comm" in vsftpd | proftpd | pure-ftpd | python*) ;; *) return 1 ;; esac
+  started=$(date -d "$(ps -o lstart= -p "$1")" +%s) || return 1
+  written=$(stat -c %Y "$2") || return 1
+  [ "$started" -le "$written" ]  # else the PID was reused by a newer process
+}
+stop_leftovers() {
+  local idfile dir pidfile pid
+  for idfile in "${TMPDIR:-/tmp}"/ftp-rs-*/run-id; do
+    [ -f "$idfile" ] && [ "$(cat "$idfile")" = "$FTP_RS_TEST_RUN" ] || continue
+    dir=$(dirname "$idfile")
+    for pidfile in "$dir"/state-*/server.pid; do
+      [ -f "$pidfile" ] || continue
+      pid=$(cat "$pidfile")
+      if [[ "$pid" =~ ^[0-9]+$ ]] && still_that_server "$pid" "$pidfile"; then
+        echo "run-all.sh: stopping leftover server $pid ($dir)" >&2
+        "${ROOT_CMD[@]}" tests/servers/stop.sh "$pid" || true
+      fi
+    done
+  done
+}
 on_exit() {
   local rc=$?
+  stop_leftovers
   if [ "$rc" -eq 0 ]; then
     say "all tests passed ($((SECONDS - started)) s)"
   else

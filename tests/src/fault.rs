@@ -66,12 +66,13 @@ pub enum Action {
     Send(Vec<u8>),
     /// Sends these bytes one at a time, sleeping between them.
     Trickle(Vec<u8>, Duration),
-    /// Sends `len` copies of the byte, in chunks, without a line end (a line that may never
-    /// end); stops early when the client stops reading or goes away.
+    /// Sends `pattern` over and over until `len` bytes went out (e.g. one byte without a line
+    /// end: a line that never ends; `" more\r\n"`: a multi-line reply that never closes);
+    /// stops early when the client stops reading or goes away.
     Flood {
-        /// The byte repeated.
-        byte: u8,
-        /// How many.
+        /// The bytes repeated.
+        pattern: Vec<u8>,
+        /// How many bytes in all.
         len: usize,
     },
     /// Waits.
@@ -156,6 +157,14 @@ pub fn disconnect() -> Vec<Action> {
 /// [`Action::Hang`]: never answer again.
 pub fn hang() -> Vec<Action> {
     vec![Action::Hang]
+}
+
+/// [`Action::Flood`]: `pattern` repeated up to `len` bytes.
+pub fn flood(pattern: &[u8], len: usize) -> Vec<Action> {
+    vec![Action::Flood {
+        pattern: pattern.to_vec(),
+        len,
+    }]
 }
 
 /// [`Action::Sleep`].
@@ -594,8 +603,11 @@ impl Conn<'_> {
                     self.sleep(*delay)?;
                 }
             }
-            Action::Flood { byte, len } => {
-                let chunk = vec![*byte; 64 * 1024];
+            Action::Flood { pattern, len } => {
+                if pattern.is_empty() {
+                    return Ok(());
+                }
+                let chunk = pattern.repeat((64 * 1024 / pattern.len()).max(1));
                 let mut left = *len;
                 while left > 0 {
                     let n = left.min(chunk.len());
@@ -915,10 +927,7 @@ mod tests {
 
     #[test]
     fn flood_stops_when_the_client_leaves() {
-        let server = FaultServer::start(Script::new().greet_with(Action::Flood {
-            byte: b'x',
-            len: 100 << 20,
-        }));
+        let server = FaultServer::start(Script::new().greet_with(flood(b"x", 100 << 20)));
         let mut c = TcpStream::connect(server.addr()).unwrap();
         let mut buf = [0u8; 1000];
         c.read_exact(&mut buf).unwrap();

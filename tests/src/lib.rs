@@ -235,10 +235,34 @@ pub fn start(kind: ServerKind) -> Box<dyn TestServer> {
     }
 }
 
+/// Like [`start`], but the server listens on `[::1]` instead of `127.0.0.1`. Check
+/// [`ipv6_available`] first: some machines (containers) have no IPv6 loopback.
+///
+/// ```no_run
+/// use ftp_tests::{start_ipv6, ServerKind, TestServer};
+/// let server = start_ipv6(ServerKind::Libunftp);
+/// assert!(server.addr().is_ipv6());
+/// ```
+pub fn start_ipv6(kind: ServerKind) -> Box<dyn TestServer> {
+    match kind {
+        ServerKind::Libunftp => match LocalServer::builder().ipv6().start() {
+            Ok(server) => Box::new(server),
+            Err(e) => panic!("could not start the in-process libunftp server on ::1: {e}"),
+        },
+        _ => match SystemServer::builder(kind).ipv6().start() {
+            Ok(server) => Box::new(server),
+            Err(e) => panic!("cannot start {kind} on ::1: {e}"),
+        },
+    }
+}
+
 /// Defines, for each function `name(server: &dyn TestServer)`, a module `name` with one test per
 /// server: `libunftp` (runs under plain `cargo test`), and `vsftpd`, `proftpd`, `pure_ftpd`,
 /// `pyftpdlib`, `#[ignore]`d with [`IGNORE_REASON`] (run them with `tests/run-all.sh`, or
 /// `cargo test -- --include-ignored` once `tests/servers/install.sh` has run).
+///
+/// With `ipv6:` first, every server listens on `[::1]`; on a machine without an IPv6 loopback
+/// ([`ipv6_available`]) those tests say so on stderr and return.
 ///
 /// ```
 /// use ftp_tests::{server_tests, RawClient, TestServer};
@@ -247,11 +271,55 @@ pub fn start(kind: ServerKind) -> Box<dyn TestServer> {
 ///     let mut c = RawClient::connect(server.addr()).unwrap();
 ///     assert_eq!(c.welcome().code, 220);
 /// }
+/// fn greets_over_ipv6(server: &dyn TestServer) {
+///     assert!(server.addr().is_ipv6());
+///     greets_with_220(server);
+/// }
 /// server_tests!(greets_with_220);
+/// server_tests!(ipv6: greets_over_ipv6);
 /// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! server_tests {
+    (ipv6: $($name:ident),+ $(,)?) => {
+        $(
+            #[allow(non_snake_case)]
+            mod $name {
+                fn run(kind: $crate::ServerKind) {
+                    if !$crate::ipv6_available() {
+                        eprintln!("no IPv6 loopback here: {kind} on ::1 not tested");
+                        return;
+                    }
+                    let server = $crate::start_ipv6(kind);
+                    super::$name(&*server);
+                }
+                #[test]
+                fn libunftp() {
+                    run($crate::ServerKind::Libunftp);
+                }
+                #[test]
+                #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+                fn vsftpd() {
+                    run($crate::ServerKind::Vsftpd);
+                }
+                #[test]
+                #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+                fn proftpd() {
+                    run($crate::ServerKind::Proftpd);
+                }
+                #[test]
+                #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+                fn pure_ftpd() {
+                    run($crate::ServerKind::PureFtpd);
+                }
+                #[test]
+                #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+                fn pyftpdlib() {
+                    run($crate::ServerKind::Pyftpdlib);
+                }
+            }
+        )+
+    };
     ($($name:ident),+ $(,)?) => {
         $(
             #[allow(non_snake_case)]

@@ -175,6 +175,10 @@ impl SystemServerBuilder {
         let world_searchable = std::fs::Permissions::from_mode(0o755);
         std::fs::set_permissions(dir.path(), world_searchable.clone())
             .map_err(|e| format!("chmod {}: {e}", dir.path().display()))?;
+        if let Some(run) = std::env::var_os("FTP_RS_TEST_RUN") {
+            // lets tests/run-all.sh stop this server if the test process dies before Drop
+            let _ = std::fs::write(dir.path().join("run-id"), run.as_encoded_bytes());
+        }
         let root = dir.path().join("root");
         std::fs::create_dir(&root).map_err(|e| format!("mkdir {}: {e}", root.display()))?;
         std::fs::set_permissions(&root, world_searchable)

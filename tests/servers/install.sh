@@ -160,6 +160,7 @@ command -v runuser >/dev/null || tools+=(util-linux)
 command -v useradd >/dev/null || tools+=(passwd)
 command -v ps >/dev/null || tools+=(procps)
 command -v timeout >/dev/null || tools+=(coreutils)
+command -v mount >/dev/null || tools+=(mount)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || tools+=(ca-certificates)
 if [ ${#tools[@]} -gt 0 ]; then apt_install $(printf '%s\n' "${tools[@]}" | sort -u); fi
 

@@ -1,0 +1,742 @@
+//! The driver loop: one control socket, at most one data socket, and an
+//! [`ftp_core::session::Session`] that makes every decision.
+//!
+//! Each step: write what [`Session::poll_transmit`] holds, drain [`Session::poll_event`]
+//! (carrying out data intents at once), then block on the control socket until the next
+//! reply or the deadline of [`Session::poll_timeout`], and feed what happened back in. A
+//! transfer stops the loop when the session asks for the data to move
+//! ([`DataIntent::Stream`]); the caller moves it with [`Conn::data_read`] /
+//! [`Conn::data_write`] and reports the end with [`Conn::data_finished`].
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use ftp_core::command::Command;
+use ftp_core::reply::Reply;
+use ftp_core::session::{
+    Config, DataEvent, DataFailure, DataIntent, Direction, Event, OpError, Operation, Outcome,
+    Session,
+};
+
+use crate::error::{Error, Result};
+
+/// Connect timeout for data connections when the session has no data timeout.
+const DEFAULT_DATA_CONNECT: Duration = Duration::from_secs(60);
+/// How long one wait on the control socket lasts while a listener waits for the server.
+const ACCEPT_POLL: Duration = Duration::from_millis(2);
+
+/// The data connection, as far as it got.
+#[derive(Debug)]
+enum Data {
+    None,
+    /// Active mode: waiting for the server to connect.
+    Listener(TcpListener),
+    /// Connected (passive) or accepted (active).
+    Stream(TcpStream),
+}
+
+/// What the session asked for with [`DataIntent::Stream`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StreamInfo {
+    pub direction: Direction,
+    pub expected_size: Option<u64>,
+    pub ascii: bool,
+}
+
+/// Where a run of the loop stopped.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// The operation ended.
+    Completed(std::result::Result<Outcome, OpError>),
+    /// Data must move now.
+    Stream(StreamInfo),
+}
+
+/// One control connection and its session.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    control: TcpStream,
+    session: Session,
+    rbuf: Box<[u8]>,
+    data: Data,
+    /// Bytes moved on the current data connection.
+    data_bytes: u64,
+    completed: Option<std::result::Result<Outcome, OpError>>,
+    stream: Option<StreamInfo>,
+    /// The I/O error that ended the control connection, if one did.
+    control_error: Option<io::Error>,
+    debuglevel: u8,
+    /// The timeout given to socket reads/writes the last time it was set (avoids a system
+    /// call per loop when it does not change).
+    read_timeout: Option<Option<Duration>>,
+}
+
+fn now() -> Instant {
+    Instant::now()
+}
+
+/// A command line as it may be logged: secrets masked.
+fn loggable(line: &[u8]) -> String {
+    if Command::Raw(line.into()).is_sensitive() {
+        let verb = line.split(|&b| b == b' ').next().unwrap_or(line);
+        format!("{} ********", String::from_utf8_lossy(verb))
+    } else {
+        String::from_utf8_lossy(line).into_owned()
+    }
+}
+
+fn failure_of(e: &io::Error) -> DataFailure {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => DataFailure::Refused,
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => DataFailure::TimedOut,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof => DataFailure::Reset,
+        _ => DataFailure::Other,
+    }
+}
+
+impl Conn {
+    /// Opens the control connection and reads the greeting.
+    pub(crate) fn open(
+        addrs: &[SocketAddr],
+        connect_timeout: Option<Duration>,
+        mut config: Config,
+        debuglevel: u8,
+    ) -> Result<(Conn, Reply)> {
+        let mut last = None;
+        let mut control = None;
+        for addr in addrs {
+            let attempt = match connect_timeout {
+                Some(t) => TcpStream::connect_timeout(addr, t),
+                None => TcpStream::connect(addr),
+            };
+            match attempt {
+                Ok(s) => {
+                    control = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let control = match control {
+            Some(c) => c,
+            None => {
+                return Err(Error::io(last.unwrap_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+                })))
+            }
+        };
+        let _ = control.set_nodelay(true);
+        let peer = control.peer_addr()?;
+        config.trace_replies = debuglevel > 0;
+        let session = Session::new(config, peer, now());
+        let mut conn = Conn {
+            control,
+            session,
+            rbuf: vec![0; 16 * 1024].into_boxed_slice(),
+            data: Data::None,
+            data_bytes: 0,
+            completed: None,
+            stream: None,
+            control_error: None,
+            debuglevel,
+            read_timeout: None,
+        };
+        if debuglevel > 0 {
+            log::info!("*connect* {peer}");
+        }
+        match conn.run()? {
+            Step::Completed(Ok(Outcome::Greeting(reply))) => Ok((conn, reply)),
+            Step::Completed(Ok(other)) => Err(Error::protocol(format!(
+                "unexpected outcome of the greeting: {other:?}"
+            ))),
+            Step::Completed(Err(e)) => Err(conn.op_error(e)),
+            Step::Stream(_) => Err(Error::protocol("data stream during the greeting".into())),
+        }
+    }
+
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub(crate) fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.session.is_closed()
+    }
+
+    pub(crate) fn set_debuglevel(&mut self, level: u8) {
+        self.debuglevel = level;
+        self.session.config_mut().trace_replies = level > 0;
+    }
+
+    pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.control.local_addr()
+    }
+
+    pub(crate) fn peer_addr(&self) -> SocketAddr {
+        self.session.control_peer()
+    }
+
+    /// Turns a session error into ours, attaching the control socket's I/O error if that is
+    /// what closed the session.
+    pub(crate) fn op_error(&mut self, e: OpError) -> Error {
+        Error::op(e, self.control_error.take())
+    }
+
+    /// Starts `op` and runs the loop until it completes or data must move.
+    pub(crate) fn start(&mut self, op: Operation) -> Result<Step> {
+        if self.debuglevel == 1 {
+            // Level 1: one line per request (level 2 logs every line sent in `flush`).
+            if let Some(line) = describe(&op) {
+                log::info!("*cmd* {line}");
+            }
+        }
+        self.drain_idle();
+        self.session.start(now(), op).map_err(Error::usage)?;
+        self.run()
+    }
+
+    /// Feeds the session whatever arrived on the control connection while no operation was
+    /// in flight, without waiting: a late reply of an aborted transfer is then seen (and
+    /// dropped by the session) before the next command, and a `421` or a closed connection
+    /// is noticed before anything is sent.
+    fn drain_idle(&mut self) {
+        if self.control.set_nonblocking(true).is_err() {
+            return;
+        }
+        loop {
+            match self.control.read(&mut self.rbuf) {
+                Ok(0) => {
+                    self.session.handle_eof(now());
+                    break;
+                }
+                Ok(n) => self.session.handle_input(now(), &self.rbuf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    self.control_failed(e);
+                    break;
+                }
+            }
+        }
+        if let Err(e) = self.control.set_nonblocking(false) {
+            self.control_failed(e);
+        }
+        self.process_events();
+        // Nothing can complete while idle; a stray result would belong to no one.
+        self.completed = None;
+    }
+
+    /// `ABOR` for the transfer in flight (or on its own when idle); runs until the
+    /// operation completes.
+    pub(crate) fn abort(&mut self) -> Result<std::result::Result<Outcome, OpError>> {
+        if self.debuglevel == 1 {
+            log::info!("*cmd* ABOR");
+        }
+        self.session.abort(now()).map_err(Error::usage)?;
+        self.stream = None;
+        self.run_to_completion()
+    }
+
+    /// Runs until the operation completes; a data stream requested meanwhile (which should
+    /// not happen outside a transfer) is refused.
+    pub(crate) fn run_to_completion(&mut self) -> Result<std::result::Result<Outcome, OpError>> {
+        loop {
+            match self.run()? {
+                Step::Completed(r) => return Ok(r),
+                Step::Stream(_) => {
+                    // Nobody will move the data: tell the session.
+                    self.data = Data::None;
+                    let bytes = self.data_bytes;
+                    self.session.handle_data_event(
+                        now(),
+                        DataEvent::Failed {
+                            kind: DataFailure::Other,
+                            bytes,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// The loop: until the operation completes or data must move.
+    pub(crate) fn run(&mut self) -> Result<Step> {
+        loop {
+            self.flush();
+            self.process_events();
+            if let Some(r) = self.completed.take() {
+                self.stream = None;
+                if self.session.is_closed() {
+                    self.data = Data::None;
+                }
+                return Ok(Step::Completed(r));
+            }
+            if !self.session.poll_transmit().is_empty() {
+                continue;
+            }
+            if let Some(s) = self.stream.take() {
+                return Ok(Step::Stream(s));
+            }
+            self.read_control(None);
+        }
+    }
+
+    /// Writes pending control bytes. A write error closes the session (reported through
+    /// [`Event::Completed`]).
+    fn flush(&mut self) {
+        loop {
+            let pending = self.session.poll_transmit();
+            if pending.is_empty() {
+                return;
+            }
+            if self.debuglevel >= 2 {
+                for line in pending.split_inclusive(|&b| b == b'\n') {
+                    let line = line.strip_suffix(b"\r\n").unwrap_or(line);
+                    log::info!("*put* {}", loggable(line));
+                }
+            }
+            let timeout = self.session.config().reply_timeout;
+            let _ = self.control.set_write_timeout(timeout);
+            match self.control.write(pending) {
+                Ok(0) => {
+                    self.control_failed(io::Error::from(io::ErrorKind::WriteZero));
+                    return;
+                }
+                Ok(n) => self.session.consume_transmit(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.control_failed(e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn control_failed(&mut self, e: io::Error) {
+        if self.debuglevel > 0 {
+            log::info!("*error* control connection: {e}");
+        }
+        self.control_error = Some(e);
+        self.session.handle_eof(now());
+    }
+
+    /// Carries out every pending event.
+    fn process_events(&mut self) {
+        while let Some(ev) = self.session.poll_event() {
+            match ev {
+                Event::Transmit | Event::Tls(_) => {}
+                Event::Reply(r) => self.log_reply(&r),
+                Event::Data(DataIntent::Connect { addr, .. }) => self.data_connect(addr),
+                Event::Data(DataIntent::Listen { .. }) => self.data_listen(),
+                Event::Data(DataIntent::Stream {
+                    direction,
+                    expected_size,
+                    ascii,
+                    ..
+                }) => {
+                    self.stream = Some(StreamInfo {
+                        direction,
+                        expected_size,
+                        ascii,
+                    });
+                }
+                Event::Data(DataIntent::Close) => {
+                    self.data = Data::None;
+                    self.stream = None;
+                }
+                Event::Completed(r) => self.completed = Some(r),
+            }
+        }
+    }
+
+    fn log_reply(&self, r: &Reply) {
+        match self.debuglevel {
+            0 => {}
+            1 => log::info!("*resp* {}", String::from_utf8_lossy(r.last_line())),
+            _ => {
+                for line in r.lines() {
+                    log::info!("*get* {}", String::from_utf8_lossy(line));
+                }
+            }
+        }
+    }
+
+    fn data_timeout(&self) -> Option<Duration> {
+        self.session.config().data_timeout
+    }
+
+    fn data_connect(&mut self, addr: SocketAddr) {
+        self.data_bytes = 0;
+        let timeout = self.data_timeout().unwrap_or(DEFAULT_DATA_CONNECT);
+        if self.debuglevel >= 2 {
+            log::info!("*data* connect {addr}");
+        }
+        let ev = match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(s) => {
+                self.data = Data::Stream(s);
+                DataEvent::Connected
+            }
+            Err(e) => {
+                if self.debuglevel > 0 {
+                    log::info!("*data* connect {addr}: {e}");
+                }
+                DataEvent::Failed {
+                    kind: failure_of(&e),
+                    bytes: 0,
+                }
+            }
+        };
+        self.session.handle_data_event(now(), ev);
+    }
+
+    fn data_listen(&mut self) {
+        self.data_bytes = 0;
+        // The server connects to the address we announce: the control connection's own.
+        let bound = self
+            .control
+            .local_addr()
+            .and_then(|local| TcpListener::bind(SocketAddr::new(local.ip(), 0)))
+            .and_then(|l| {
+                l.set_nonblocking(true)?;
+                let addr = l.local_addr()?;
+                Ok((l, addr))
+            });
+        let ev = match bound {
+            Ok((l, addr)) => {
+                if self.debuglevel >= 2 {
+                    log::info!("*data* listening on {addr}");
+                }
+                self.data = Data::Listener(l);
+                DataEvent::Listening(addr)
+            }
+            Err(e) => DataEvent::Failed {
+                kind: failure_of(&e),
+                bytes: 0,
+            },
+        };
+        self.session.handle_data_event(now(), ev);
+    }
+
+    /// Waits for the control socket until `max_wait` or the session's deadline passes, then
+    /// feeds what happened to the session.
+    fn read_control(&mut self, max_wait: Option<Duration>) {
+        let t = now();
+        let until_deadline = match self.session.poll_timeout() {
+            Some(d) if d <= t => {
+                self.session.handle_timeout(t);
+                return;
+            }
+            Some(d) => Some(d - t),
+            None => None,
+        };
+        let wait = match (until_deadline, max_wait) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // A zero duration means "no timeout" to std: never ask for it.
+        let wait = wait.map(|w| w.max(Duration::from_millis(1)));
+        if self.read_timeout != Some(wait) {
+            if let Err(e) = self.control.set_read_timeout(wait) {
+                self.control_failed(e);
+                return;
+            }
+            self.read_timeout = Some(wait);
+        }
+        match self.control.read(&mut self.rbuf) {
+            Ok(0) => {
+                if self.debuglevel > 0 {
+                    log::info!("*eof* control connection closed by the server");
+                }
+                self.session.handle_eof(now());
+            }
+            Ok(n) => self.session.handle_input(now(), &self.rbuf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                self.session.handle_timeout(now());
+            }
+            Err(e) => self.control_failed(e),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Moving data (after Step::Stream)
+    // ---------------------------------------------------------------------------------
+
+    /// Makes sure the data connection is a connected stream (accepting the server's
+    /// connection in active mode while watching the control connection). `Ok(false)` when
+    /// the operation ended meanwhile (its result is kept for the next [`Conn::run`]).
+    pub(crate) fn data_ready(&mut self) -> Result<bool> {
+        loop {
+            match &self.data {
+                Data::Stream(_) => return Ok(true),
+                Data::None => {
+                    if self.completed.is_some() || self.session.is_idle() {
+                        return Ok(false);
+                    }
+                    // Asked to stream without a connection: report it and let the session
+                    // finish the operation.
+                    self.session.handle_data_event(
+                        now(),
+                        DataEvent::Failed {
+                            kind: DataFailure::Other,
+                            bytes: 0,
+                        },
+                    );
+                    return Ok(false);
+                }
+                Data::Listener(l) => match l.accept() {
+                    Ok((s, peer)) => {
+                        if self.debuglevel >= 2 {
+                            log::info!("*data* accepted {peer}");
+                        }
+                        s.set_nonblocking(false)?;
+                        self.data = Data::Stream(s);
+                        self.session.handle_data_event(now(), DataEvent::Accepted);
+                        self.process_events();
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.flush();
+                        self.read_control(Some(ACCEPT_POLL));
+                        self.process_events();
+                        if self.completed.is_some() {
+                            return Ok(false);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.data = Data::None;
+                        self.session.handle_data_event(
+                            now(),
+                            DataEvent::Failed {
+                                kind: failure_of(&e),
+                                bytes: 0,
+                            },
+                        );
+                        return Ok(false);
+                    }
+                },
+            }
+        }
+    }
+
+    fn set_data_timeouts(&mut self) {
+        let t = self.data_timeout().map(|t| t.max(Duration::from_millis(1)));
+        if let Data::Stream(s) = &self.data {
+            let _ = s.set_read_timeout(t);
+            let _ = s.set_write_timeout(t);
+        }
+    }
+
+    /// Prepares the data socket for moving bytes: `Ok(false)` when there is none (the
+    /// operation ended; call [`Conn::run`] for its result).
+    pub(crate) fn begin_data(&mut self) -> Result<bool> {
+        if !self.data_ready()? {
+            return Ok(false);
+        }
+        self.data_bytes = 0;
+        self.set_data_timeouts();
+        Ok(true)
+    }
+
+    /// Reads from the data connection. `Ok(0)` is the end of the data (already reported to
+    /// the session). Errors and stalls are reported to the session too; the error returned
+    /// is the socket's.
+    pub(crate) fn data_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Data::Stream(s) = &mut self.data else {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "the data connection was closed",
+                ));
+            };
+            match s.read(buf) {
+                Ok(0) => {
+                    self.data = Data::None;
+                    let bytes = self.data_bytes;
+                    self.session
+                        .handle_data_event(now(), DataEvent::Finished { bytes });
+                    return Ok(0);
+                }
+                Ok(n) => {
+                    self.data_bytes += n as u64;
+                    let bytes = self.data_bytes;
+                    self.session
+                        .handle_data_event(now(), DataEvent::Progress(bytes));
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.data_error(e)),
+            }
+        }
+    }
+
+    /// Writes all of `buf` to the data connection (reporting progress).
+    pub(crate) fn data_write(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let Data::Stream(s) = &mut self.data else {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "the data connection was closed",
+                ));
+            };
+            match s.write(buf) {
+                Ok(0) => return Err(self.data_error(io::Error::from(io::ErrorKind::WriteZero))),
+                Ok(n) => {
+                    buf = &buf[n..];
+                    self.data_bytes += n as u64;
+                    let bytes = self.data_bytes;
+                    self.session
+                        .handle_data_event(now(), DataEvent::Progress(bytes));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.data_error(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// An upload is complete: shut the write side down, close, tell the session.
+    pub(crate) fn data_finish_upload(&mut self) -> io::Result<()> {
+        let Data::Stream(s) = &mut self.data else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the data connection was closed",
+            ));
+        };
+        let _ = s.flush();
+        if let Err(e) = s.shutdown(Shutdown::Write) {
+            if e.kind() != io::ErrorKind::NotConnected {
+                return Err(self.data_error(e));
+            }
+        }
+        self.data = Data::None;
+        let bytes = self.data_bytes;
+        self.session
+            .handle_data_event(now(), DataEvent::Finished { bytes });
+        Ok(())
+    }
+
+    /// Bytes moved on the current data connection.
+    pub(crate) fn data_bytes(&self) -> u64 {
+        self.data_bytes
+    }
+
+    /// A data socket error: a stall becomes the session's data timeout (it decides whether
+    /// to `ABOR`), anything else a [`DataEvent::Failed`]. Returns the error for the caller.
+    fn data_error(&mut self, e: io::Error) -> io::Error {
+        let kind = failure_of(&e);
+        if kind == DataFailure::TimedOut {
+            // The socket waited as long as the data timeout: the session's deadline passed.
+            let t = now();
+            match self.session.poll_timeout() {
+                Some(d) if d <= t => self.session.handle_timeout(t),
+                _ => {
+                    self.data = Data::None;
+                    let bytes = self.data_bytes;
+                    self.session
+                        .handle_data_event(t, DataEvent::Failed { kind, bytes });
+                }
+            }
+        } else {
+            self.data = Data::None;
+            let bytes = self.data_bytes;
+            self.session
+                .handle_data_event(now(), DataEvent::Failed { kind, bytes });
+        }
+        e
+    }
+
+    /// The caller gave up on moving data (its callback, reader or writer failed): close the
+    /// data connection and abort the transfer. Returns the transfer's final reply if one was
+    /// read.
+    pub(crate) fn data_abandon(&mut self) -> Option<Reply> {
+        self.stream = None;
+        if self.session.is_idle() || self.session.is_closed() {
+            self.data = Data::None;
+            return None;
+        }
+        let result = match self.session.abort(now()) {
+            Ok(()) => self.run_to_completion(),
+            Err(_) => {
+                // Not abortable (should not happen in a transfer): fail the data side.
+                self.data = Data::None;
+                let bytes = self.data_bytes;
+                self.session.handle_data_event(
+                    now(),
+                    DataEvent::Failed {
+                        kind: DataFailure::Other,
+                        bytes,
+                    },
+                );
+                self.run_to_completion()
+            }
+        };
+        match result {
+            Ok(Ok(Outcome::Aborted { reply })) => Some(reply),
+            Ok(Ok(Outcome::Transferred { reply, .. })) => Some(reply),
+            Ok(Err(e)) => e.reply().cloned(),
+            _ => None,
+        }
+    }
+
+    /// Closes the sockets (without `QUIT`).
+    pub(crate) fn shutdown(&mut self) {
+        self.data = Data::None;
+        let _ = self.control.shutdown(Shutdown::Both);
+    }
+}
+
+/// The request line logged at debug level 1 (passwords masked).
+fn describe(op: &Operation) -> Option<String> {
+    use ftp_core::session::TransferKind as K;
+    let b = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+    let opt = |verb: &str, v: &Option<Vec<u8>>| match v {
+        Some(p) => format!("{verb} {}", b(p)),
+        None => verb.to_owned(),
+    };
+    Some(match op {
+        Operation::Login { user, .. } => format!("USER {user} / PASS ********"),
+        Operation::Feat => "FEAT".into(),
+        Operation::Cwd(p) => format!("CWD {}", b(p)),
+        Operation::Cdup => "CDUP".into(),
+        Operation::Pwd => "PWD".into(),
+        Operation::Mkd(p) => format!("MKD {}", b(p)),
+        Operation::Rmd(p) => format!("RMD {}", b(p)),
+        Operation::Dele(p) => format!("DELE {}", b(p)),
+        Operation::Rename { from, to } => format!("RNFR {} / RNTO {}", b(from), b(to)),
+        Operation::Size(p) => format!("SIZE {}", b(p)),
+        Operation::Mdtm(p) => format!("MDTM {}", b(p)),
+        Operation::Mlst(p) => opt("MLST", p),
+        Operation::Site(p) => format!("SITE {}", b(p)),
+        Operation::Stat(p) => opt("STAT", p),
+        Operation::Syst => "SYST".into(),
+        Operation::Noop => "NOOP".into(),
+        Operation::Help(p) => opt("HELP", p),
+        Operation::Quit => "QUIT".into(),
+        Operation::Raw { line, .. } => loggable(line),
+        Operation::Transfer(t) => match &t.kind {
+            K::Retr(p) => format!("RETR {}", b(p)),
+            K::Stor(p) => format!("STOR {}", b(p)),
+            K::Appe(p) => format!("APPE {}", b(p)),
+            K::Stou => "STOU".into(),
+            K::List(p) => opt("LIST", p),
+            K::Nlst(p) => opt("NLST", p),
+            K::Mlsd(p) => opt("MLSD", p),
+            K::Raw { line, .. } => loggable(line),
+        },
+        _ => return None,
+    })
+}

@@ -1,0 +1,284 @@
+//! The one error type of this crate: the counterpart of ftplib's `all_errors`.
+
+use std::fmt;
+use std::io;
+
+use ftp_core::reply::Reply;
+use ftp_core::session::{DataFailure, OpError, TimeoutKind, UsageError};
+
+/// What kind of failure an [`Error`] is; ftplib's exception classes, plus the ones Python
+/// reports through `OSError`/`EOFError`.
+///
+/// ```
+/// use ftp_blocking::ErrorKind;
+/// assert_ne!(ErrorKind::Temporary, ErrorKind::Permanent);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// ftplib's `error_reply`: a positive reply the operation did not expect (for example a
+    /// `1xx`/`3xx` answer to [`voidcmd`](crate::Ftp::voidcmd)).
+    Reply,
+    /// ftplib's `error_temp`: a `4xx` reply (transient negative completion).
+    Temporary,
+    /// ftplib's `error_perm`: a `5xx` reply (permanent negative completion).
+    Permanent,
+    /// ftplib's `error_proto`: the server broke the protocol (a malformed reply stream, an
+    /// undecodable `227`/`229`/`213` payload, an unparsable listing line, ...).
+    Protocol,
+    /// A socket or local I/O error (including errors returned by the caller's callbacks,
+    /// readers and writers, and a download that ended before its announced size).
+    Io,
+    /// A deadline passed: connecting, waiting for a reply, or a stalled data connection.
+    Timeout,
+    /// The connection is closed: by [`Ftp::close`](crate::Ftp::close) or
+    /// [`Ftp::quit`](crate::Ftp::quit), by the server, or it was never opened.
+    Closed,
+    /// The caller passed an argument that cannot be sent (CR, LF or NUL in a path or command,
+    /// an empty command).
+    InvalidInput,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::Reply => "unexpected reply",
+            ErrorKind::Temporary => "temporary failure",
+            ErrorKind::Permanent => "permanent failure",
+            ErrorKind::Protocol => "protocol error",
+            ErrorKind::Io => "I/O error",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Closed => "connection closed",
+            ErrorKind::InvalidInput => "invalid input",
+        })
+    }
+}
+
+/// Why something failed.
+#[derive(Debug)]
+enum Detail {
+    Op(OpError),
+    Io(io::Error),
+    Usage(UsageError),
+    Message(String),
+}
+
+/// An error of any [`Ftp`](crate::Ftp) method: its [`kind`](Error::kind), the server's
+/// [`reply`](Error::reply) when there was one, and the underlying cause
+/// ([`std::error::Error::source`]).
+///
+/// ```no_run
+/// use ftp_blocking::{ErrorKind, Ftp};
+/// let mut ftp = Ftp::connect("127.0.0.1:21")?;
+/// ftp.login("anonymous", "")?;
+/// match ftp.delete("not-there.txt") {
+///     Err(e) if e.kind() == ErrorKind::Permanent => {
+///         println!("refused: {}", e.reply().map(|r| r.code().get()).unwrap_or(0));
+///     }
+///     Err(e) => return Err(e),
+///     Ok(reply) => println!("deleted: {reply}"),
+/// }
+/// # Ok::<(), ftp_blocking::Error>(())
+/// ```
+pub struct Error {
+    kind: ErrorKind,
+    reply: Option<Reply>,
+    detail: Detail,
+}
+
+/// `Result<T, ftp_blocking::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The server's reply behind the error, when there was one (always for
+    /// [`ErrorKind::Reply`], [`ErrorKind::Temporary`] and [`ErrorKind::Permanent`]).
+    pub fn reply(&self) -> Option<&Reply> {
+        self.reply.as_ref()
+    }
+
+    /// The reply code, when there was a reply.
+    pub fn code(&self) -> Option<u16> {
+        self.reply.as_ref().map(|r| r.code().get())
+    }
+
+    /// The session-level error from `ftp-core`, when the failure came from there.
+    pub fn op_error(&self) -> Option<&OpError> {
+        match &self.detail {
+            Detail::Op(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The I/O error behind an [`ErrorKind::Io`] (or socket [`ErrorKind::Timeout`]) failure.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        match &self.detail {
+            Detail::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The error for calls on a connection that is closed or was never opened.
+    pub(crate) fn closed() -> Error {
+        Error {
+            kind: ErrorKind::Closed,
+            reply: None,
+            detail: Detail::Message("the FTP connection is closed".into()),
+        }
+    }
+
+    pub(crate) fn io(e: io::Error) -> Error {
+        let kind = match e.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ErrorKind::Timeout,
+            _ => ErrorKind::Io,
+        };
+        Error {
+            kind,
+            reply: None,
+            detail: Detail::Io(e),
+        }
+    }
+
+    pub(crate) fn protocol(msg: String) -> Error {
+        Error {
+            kind: ErrorKind::Protocol,
+            reply: None,
+            detail: Detail::Message(msg),
+        }
+    }
+
+    pub(crate) fn usage(e: UsageError) -> Error {
+        let kind = match e {
+            UsageError::Closed => ErrorKind::Closed,
+            _ => ErrorKind::InvalidInput,
+        };
+        Error {
+            kind,
+            reply: None,
+            detail: Detail::Usage(e),
+        }
+    }
+
+    /// Maps a session error; `control_io` is the I/O error that made the driver report the
+    /// control connection as closed, if that is what happened.
+    pub(crate) fn op(e: OpError, control_io: Option<io::Error>) -> Error {
+        if let (OpError::ConnectionClosed, Some(io)) = (&e, control_io) {
+            let mut err = Error::io(io);
+            err.kind = ErrorKind::Closed;
+            return err;
+        }
+        let reply = e.reply().cloned();
+        let kind = match &e {
+            OpError::Reply(_) => ErrorKind::Reply,
+            OpError::Temporary(_) => ErrorKind::Temporary,
+            OpError::Permanent(_) => ErrorKind::Permanent,
+            OpError::Protocol(_) => ErrorKind::Protocol,
+            OpError::Timeout(_) => ErrorKind::Timeout,
+            OpError::ConnectionClosed => ErrorKind::Closed,
+            OpError::Data { failure, reply } => match (failure, reply) {
+                (DataFailure::TimedOut, _) => ErrorKind::Timeout,
+                (_, Some(r)) if r.code().get() >= 500 => ErrorKind::Permanent,
+                (_, Some(r)) if r.code().get() >= 400 => ErrorKind::Temporary,
+                _ => ErrorKind::Io,
+            },
+            OpError::Truncated { .. } => ErrorKind::Io,
+        };
+        Error {
+            kind,
+            reply,
+            detail: Detail::Op(e),
+        }
+    }
+
+    /// A data-side failure (the caller's callback, reader or writer, or the data socket),
+    /// with the final reply of the transfer if one was read afterwards.
+    pub(crate) fn data_io(e: io::Error, reply: Option<Reply>) -> Error {
+        let mut err = Error::io(e);
+        err.reply = reply;
+        err
+    }
+
+    /// Whether the session ended because the control connection was lost (a reply
+    /// timeout, the server closing it, a broken reply stream, `421`): the [`Ftp`](crate::Ftp)
+    /// is closed afterwards.
+    pub fn is_fatal(&self) -> bool {
+        match &self.detail {
+            Detail::Op(e) => e.is_fatal(),
+            _ => self.kind == ErrorKind::Closed,
+        }
+    }
+
+    /// Whether a data-connection deadline (not a reply deadline) passed.
+    pub fn is_data_timeout(&self) -> bool {
+        matches!(self.detail, Detail::Op(OpError::Timeout(TimeoutKind::Data)))
+            || matches!(
+                self.detail,
+                Detail::Op(OpError::Data {
+                    failure: DataFailure::TimedOut,
+                    ..
+                })
+            )
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("reply", &self.reply.as_ref().map(|r| r.text()))
+            .field("detail", &self.detail)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.detail {
+            Detail::Op(e) => write!(f, "{e}"),
+            Detail::Io(e) => match &self.reply {
+                Some(r) => write!(f, "{}: {e} (server: {r})", self.kind),
+                None => write!(f, "{}: {e}", self.kind),
+            },
+            Detail::Usage(e) => write!(f, "{e}"),
+            Detail::Message(m) => write!(f, "{}: {m}", self.kind),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.detail {
+            Detail::Op(e) => Some(e),
+            Detail::Io(e) => Some(e),
+            Detail::Usage(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Error {
+        Error::io(e)
+    }
+}
+
+impl From<Error> for io::Error {
+    /// Keeps I/O errors as they were; anything else becomes an `io::Error` of a fitting kind
+    /// wrapping the FTP error (so `?` works in functions returning `io::Result`).
+    fn from(e: Error) -> io::Error {
+        let kind = match e.kind {
+            ErrorKind::Timeout => io::ErrorKind::TimedOut,
+            ErrorKind::Closed => io::ErrorKind::NotConnected,
+            ErrorKind::InvalidInput => io::ErrorKind::InvalidInput,
+            _ => io::ErrorKind::Other,
+        };
+        match e.detail {
+            Detail::Io(io) if e.kind == ErrorKind::Io => io,
+            _ => io::Error::new(kind, e),
+        }
+    }
+}

@@ -9,6 +9,37 @@ use ftp_core::listing::{
     parse_list, parse_list_line, parse_mlsd, parse_mlsx_line, EntryKind, ListFormat, ParsedLine,
 };
 use ftp_core::time::Timestamp;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// Counts the allocations of the current thread, to show the borrowing path allocates nothing.
+struct CountingAlloc;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call unchanged to the system allocator; only counts.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+fn allocations() -> usize {
+    ALLOCS.with(Cell::get)
+}
 
 const TSV: &[u8] = include_bytes!("data/listings.tsv");
 
@@ -230,4 +261,53 @@ fn whole_buffers_give_the_same_results_as_single_lines() {
             assert_eq!(*p, parse(r), "row {}", r.lineno);
         }
     }
+}
+
+#[test]
+fn borrowing_parsers_allocate_nothing_and_owned_entries_once() {
+    let rows = rows();
+    let mut list = Vec::new();
+    let mut mlsd = Vec::new();
+    for r in &rows {
+        let buf = if r.format == "mlsd" {
+            &mut mlsd
+        } else {
+            &mut list
+        };
+        buf.extend_from_slice(&r.line);
+        buf.extend_from_slice(b"\r\n");
+    }
+    let before = allocations();
+    let mut entries = 0usize;
+    let mut checksum = 0u64;
+    for p in parse_list(&list, now()).chain(parse_mlsd(&mlsd)) {
+        if let ParsedLine::Entry(e) = p {
+            entries += 1;
+            checksum = checksum
+                .wrapping_add(e.name().len() as u64)
+                .wrapping_add(e.size().unwrap_or(0))
+                .wrapping_add(e.mtime().map_or(0, |t| u64::from(t.day())))
+                .wrapping_add(e.target().map_or(0, |t| t.len() as u64))
+                .wrapping_add(e.perm().map_or(0, |t| t.len() as u64))
+                .wrapping_add(e.fact("UNIX.mode").map_or(0, |t| t.len() as u64))
+                .wrapping_add(e.facts().count() as u64)
+                .wrapping_add(u64::from(e.unix_mode().unwrap_or(0)))
+                .wrapping_add(e.kind() as u64 + e.format() as u64);
+        }
+    }
+    assert_eq!(allocations() - before, 0, "the borrowing path allocated");
+    assert!(entries > 250 && checksum > 0);
+
+    let before = allocations();
+    let owned: Vec<_> = parse_list(&list, now())
+        .chain(parse_mlsd(&mlsd))
+        .filter_map(|p| p.entry().map(|e| e.to_owned()))
+        .collect();
+    let vec_growth = usize::BITS as usize; // the Vec itself, doubling
+    let used = allocations() - before;
+    assert!(
+        used >= owned.len() && used <= owned.len() + vec_growth,
+        "{used} allocations for {} owned entries",
+        owned.len()
+    );
 }

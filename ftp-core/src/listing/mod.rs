@@ -455,12 +455,12 @@ fn entry(line: &[u8], f: Option<Fields>) -> Option<ParsedLine<'_>> {
 /// assert_eq!(parse_list_line(bad, now), ParsedLine::Unparsed(&bad[..]));
 /// ```
 pub fn parse_list_line(line: &[u8], now: Timestamp) -> ParsedLine<'_> {
-    parse_list_stripped(strip_eol(line), now)
+    parse_list_stripped(strip_eol(line), &unix::YearRule::new(now))
 }
 
 /// [`parse_list_line`] on a line whose line end is already gone.
 #[inline]
-fn parse_list_stripped(line: &[u8], now: Timestamp) -> ParsedLine<'_> {
+fn parse_list_stripped<'a>(line: &'a [u8], now: &unix::YearRule) -> ParsedLine<'a> {
     let Some(&first) = line.first() else {
         return ParsedLine::NotAnEntry;
     };
@@ -588,7 +588,7 @@ impl<'a> Iterator for Lines<'a> {
 pub fn parse_list(buf: &[u8], now: Timestamp) -> ParseList<'_> {
     ParseList {
         lines: list_lines(buf),
-        now,
+        now: unix::YearRule::new(now),
     }
 }
 
@@ -596,14 +596,14 @@ pub fn parse_list(buf: &[u8], now: Timestamp) -> ParseList<'_> {
 #[derive(Clone, Debug)]
 pub struct ParseList<'a> {
     lines: Lines<'a>,
-    now: Timestamp,
+    now: unix::YearRule,
 }
 
 impl<'a> Iterator for ParseList<'a> {
     type Item = ParsedLine<'a>;
     #[inline]
     fn next(&mut self) -> Option<ParsedLine<'a>> {
-        self.lines.next().map(|l| parse_list_stripped(l, self.now))
+        self.lines.next().map(|l| parse_list_stripped(l, &self.now))
     }
 }
 
@@ -644,6 +644,58 @@ fn trim_end_spaces(b: &[u8]) -> &[u8] {
         end -= 1;
     }
     &b[..end]
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in the bytes of `t` that are zero; the lowest set bit is always exact
+/// (only bytes above a zero byte can be false positives).
+#[inline(always)]
+fn zero_bytes(t: u64) -> u64 {
+    t.wrapping_sub(LO) & !t & HI
+}
+
+/// The first position at or after `from` holding `a` or `b`, eight bytes at a time (short
+/// haystacks, where a memchr call costs more than it saves).
+#[inline]
+fn find2(h: &[u8], mut from: usize, a: u8, b: u8) -> Option<usize> {
+    let (pa, pb) = (LO * u64::from(a), LO * u64::from(b));
+    while let Some(chunk) = h.get(from..from + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().ok()?);
+        let m = zero_bytes(w ^ pa) | zero_bytes(w ^ pb);
+        if m != 0 {
+            return Some(from + (m.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    while from < h.len() {
+        if h[from] == a || h[from] == b {
+            return Some(from);
+        }
+        from += 1;
+    }
+    None
+}
+
+/// The first position at or after `from` holding `a`, eight bytes at a time.
+#[inline]
+fn find1(h: &[u8], mut from: usize, a: u8) -> Option<usize> {
+    let pa = LO * u64::from(a);
+    while let Some(chunk) = h.get(from..from + 8) {
+        let m = zero_bytes(u64::from_le_bytes(chunk.try_into().ok()?) ^ pa);
+        if m != 0 {
+            return Some(from + (m.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    while from < h.len() {
+        if h[from] == a {
+            return Some(from);
+        }
+        from += 1;
+    }
+    None
 }
 
 /// Stores `v` in an empty slot; `None` if the slot was already filled (a repeated field).

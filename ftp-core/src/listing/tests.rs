@@ -184,6 +184,8 @@ fn mlsx_facts() {
     let facts: Vec<_> = e.facts().collect();
     assert_eq!(facts.len(), 5);
     assert_eq!(facts[0], (&b"Type"[..], &b"file"[..]));
+    let e = mlsx(b"modify=99991231235960; leap second");
+    assert_eq!(e.mtime().unwrap().to_string(), "9999-12-31T23:59:60");
     let e = mlsx(b"type=OS.unix=chr-13/29; device");
     assert_eq!(e.kind(), EntryKind::Other);
     let e = mlsx(b"type=OS.UNIX=SLINK:Target;unique=1; l");
@@ -206,6 +208,11 @@ fn mlsx_facts() {
         b"type=file;modify=20170310140509.; bad fraction",
         b"type=file;modify=20170310140509.1234567890; too long fraction",
         b"type=file;modify=20170310140509Z; trailing",
+        b"type=file;modify=2017031014050:; colon is no digit",
+        b"type=file;modify=201703101405/9; slash is no digit",
+        b"type=file;modify=2017031014050; short",
+        b"type=file;size=; empty size",
+        b"type=file;size=-1; negative size",
         b"type=file; ",
         b" name only",
         b"type=file;",

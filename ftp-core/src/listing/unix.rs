@@ -83,7 +83,7 @@ fn is_major_minor(b: &[u8]) -> bool {
     }
 }
 
-pub(super) fn parse(line: &[u8], now: Timestamp) -> Option<Fields> {
+pub(super) fn parse(line: &[u8], now: &YearRule) -> Option<Fields> {
     if line.len() < 11 {
         return None;
     }
@@ -146,7 +146,7 @@ fn date_column(
     size: Span,
     month: u8,
     i: usize,
-    now: Timestamp,
+    now: &YearRule,
 ) -> Shape {
     // Size column: digits; devices may give `major,minor` or `major, minor` instead.
     let size_tok = size.get(line);
@@ -195,7 +195,7 @@ fn date_column(
         if !(1..=2).contains(&h.len()) || m.len() != 2 || !all_digits(h) || !all_digits(m) {
             return Shape::NoMatch;
         }
-        infer_year(now, month, day, two_digits(h), two_digits(m))
+        now.infer(month, day, two_digits(h), two_digits(m))
     } else {
         return Shape::NoMatch;
     };
@@ -236,13 +236,44 @@ fn two_digits(b: &[u8]) -> u8 {
     b.iter().fold(0u8, |v, &c| v * 10 + (c - b'0'))
 }
 
-/// The year of a `Mon DD HH:MM` date: `now`'s year unless that puts it more than one day
-/// after `now`, then the year before. `None` if the date exists in neither.
-fn infer_year(now: Timestamp, month: u8, day: u8, hour: u8, minute: u8) -> Option<Timestamp> {
-    let year = now.year();
-    let limit = now.unix_seconds() + 86_400;
-    match Timestamp::minute(year, month, day, hour, minute) {
-        Some(t) if t.unix_seconds() <= limit => Some(t),
-        _ => Timestamp::minute(year.checked_sub(1)?, month, day, hour, minute),
+/// "Now" prepared for the year of `Mon DD HH:MM` dates: such a date takes `now`'s year unless
+/// that puts it more than one day after `now`, then the year before.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct YearRule {
+    year: u16,
+    /// `now` + 1 day as `month, day, hour, minute` packed into a `u32` (`u32::MAX` when that
+    /// is already next year, so every date of this year is at most it).
+    limit: u32,
+}
+
+#[inline]
+fn key(month: u8, day: u8, hour: u8, minute: u8) -> u32 {
+    u32::from_be_bytes([month, day, hour, minute])
+}
+
+impl YearRule {
+    pub(super) fn new(now: Timestamp) -> YearRule {
+        let limit = match Timestamp::from_unix_seconds(now.unix_seconds() + 86_400) {
+            Some(l) if l.year() == now.year() => {
+                key(l.month(), l.day(), l.hour(), l.minute_of_hour())
+            }
+            _ => u32::MAX,
+        };
+        YearRule {
+            year: now.year(),
+            limit,
+        }
+    }
+
+    /// The timestamp of `Mon DD HH:MM`; `None` if the date exists in neither candidate year.
+    #[inline]
+    fn infer(&self, month: u8, day: u8, hour: u8, minute: u8) -> Option<Timestamp> {
+        if key(month, day, hour, minute) <= self.limit {
+            // Feb 29 of a common year can only be from an earlier year.
+            Timestamp::minute(self.year, month, day, hour, minute)
+                .or_else(|| Timestamp::minute(self.year.checked_sub(1)?, month, day, hour, minute))
+        } else {
+            Timestamp::minute(self.year.checked_sub(1)?, month, day, hour, minute)
+        }
     }
 }

@@ -207,3 +207,32 @@ fn tls_established_out_of_place_is_ignored() {
     t.client("ABOR");
     assert_eq!(t.s.start(t.now, Operation::Noop), Err(UsageError::Busy));
 }
+
+#[test]
+fn raw_prot_is_followed() {
+    let mut t = Script::logged_in(plain());
+    t.start(Operation::Raw {
+        line: b"PROT P".to_vec(),
+        require_2xx: true,
+    });
+    t.client("PROT P");
+    t.server("200 Protection level set to P");
+    t.ok();
+    assert!(t.s.is_data_tls());
+    t.start(Operation::Raw {
+        line: b"prot c".to_vec(),
+        require_2xx: false,
+    });
+    t.client("prot c");
+    t.server("536 nope");
+    t.err();
+    assert!(t.s.is_data_tls(), "a refused PROT changes nothing");
+    t.start(Operation::Raw {
+        line: b"PROT C".to_vec(),
+        require_2xx: false,
+    });
+    t.client("PROT C");
+    t.server("200 ok");
+    t.ok();
+    assert!(!t.s.is_data_tls());
+}

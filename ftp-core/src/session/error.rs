@@ -84,8 +84,9 @@ impl OpError {
         }
     }
 
-    /// Whether this error closed the session (connection lost, control stream out of step,
-    /// `421`).
+    /// Whether this kind of error always closes the session (connection lost, control
+    /// stream out of step, `421`). A refused greeting and `QUIT` close it too: drivers
+    /// check [`Session::is_closed`](super::Session::is_closed) after every operation.
     pub fn is_fatal(&self) -> bool {
         match self {
             OpError::Temporary(r) => r.code().get() == 421,

@@ -73,6 +73,8 @@ pub(super) enum Expect {
     Mlst,
     Raw {
         require_2xx: bool,
+        /// A raw `PROT x`: whether data needs TLS once it succeeds.
+        prot: Option<bool>,
     },
     Quit,
 }
@@ -622,9 +624,14 @@ impl Session {
                 Err(OpError::from_reply(reply))
             });
         }
-        if let Expect::Raw { require_2xx } = expect {
+        if let Expect::Raw { require_2xx, prot } = expect {
             return match cls {
-                ReplyClass::Completion => Flow::Done(Ok(Outcome::Done(reply))),
+                ReplyClass::Completion => {
+                    if let Some(tls) = prot {
+                        self.data_tls = tls;
+                    }
+                    Flow::Done(Ok(Outcome::Done(reply)))
+                }
                 ReplyClass::Intermediate if !require_2xx => Flow::Done(Ok(Outcome::Done(reply))),
                 _ => err(reply),
             };

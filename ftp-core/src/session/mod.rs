@@ -457,13 +457,19 @@ impl Session {
             }
             Operation::Quit => self.simple(now, Command::Quit, Expect::Quit),
             Operation::Raw { line, require_2xx } => {
-                if starts_with_verb(&line, b"TYPE") {
+                // Commands that change state the session tracks: forget or follow it.
+                if starts_with_verb(&line, b"TYPE") || starts_with_verb(&line, b"REIN") {
                     self.cur_type = None;
                 }
+                let prot = if starts_with_verb(&line, b"PROT") {
+                    Some(!line[4..].trim_ascii().eq_ignore_ascii_case(b"C"))
+                } else {
+                    None
+                };
                 self.simple(
                     now,
                     Command::Raw((&line).into()),
-                    Expect::Raw { require_2xx },
+                    Expect::Raw { require_2xx, prot },
                 )
             }
             Operation::Transfer(req) => {

@@ -84,8 +84,9 @@ pub enum Operation {
     /// A whole command line (without CRLF), for ftplib's `sendcmd` (`require_2xx: false`:
     /// any positive final reply is [`Outcome::Done`]) and `voidcmd` (`require_2xx: true`:
     /// a 1xx/3xx final reply is [`OpError::Reply`]). Preliminary 1xx replies are skipped so
-    /// the control stream stays in step. A line starting with `TYPE` makes the session
-    /// forget the current representation type.
+    /// the control stream stays in step. A line starting with `TYPE` or `REIN` makes the
+    /// session forget the current representation type; a successful `PROT x` sets whether
+    /// data connections use TLS. Prefer the typed operations for everything else.
     Raw {
         /// The command line, without CRLF.
         line: Vec<u8>,

@@ -185,8 +185,14 @@ impl LocalServer {
 impl Drop for LocalServer {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
-            // Drops every task (listener, sessions, data connections) without waiting for them.
-            runtime.shutdown_background();
+            if tokio::runtime::Handle::try_current().is_ok() {
+                // Dropped inside some async context, where blocking is not allowed.
+                runtime.shutdown_background();
+            } else {
+                // Drops every task (listener, sessions, data connections) and waits for the
+                // worker threads, so that the port is closed when drop returns.
+                runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            }
         }
     }
 }

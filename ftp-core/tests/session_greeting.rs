@@ -146,3 +146,11 @@ fn start_while_greeting_is_busy() {
     t.ok();
     t.still_usable();
 }
+
+#[test]
+fn session_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<ftp_core::session::Session>();
+    send_sync::<ftp_core::session::Event>();
+    send_sync::<OpError>();
+}

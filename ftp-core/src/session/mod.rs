@@ -63,6 +63,19 @@
 //! (the driver must resume the control connection's TLS session on data connections).
 //! `HOST` (RFC 7151 §3) goes before `AUTH`/`USER` when configured.
 //!
+//! # Notes for drivers
+//! - [`DataEvent::Connected`] means the TCP connection; with `tls: true` the data TLS
+//!   handshake runs when [`DataIntent::Stream`] comes (after the command went out), and must
+//!   resume the control connection's TLS session.
+//! - Active mode: bind the listener on the control connection's local IP; accept only once
+//!   [`DataIntent::Stream`] comes (the server connects after the command), then report
+//!   [`DataEvent::Accepted`].
+//! - After [`DataEvent::Finished`] the driver closes the data connection itself;
+//!   [`DataIntent::Close`] is only for failures and aborts, and harmless when nothing is open.
+//! - [`Session::handle_tls_established`] confirms both TLS intents (upgrade and CCC downgrade).
+//! - After any `Completed`, check [`Session::is_closed`]: a refused greeting, `QUIT` and fatal
+//!   errors end the session.
+//!
 //! # A driver loop
 //! A fake in-memory driver that plays a scripted server (each `PASV`/`RETR` answered from a
 //! table, data "moved" instantly):

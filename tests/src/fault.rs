@@ -119,6 +119,14 @@ pub enum Action {
         /// One past the last byte to send (`usize::MAX`: to the end).
         end: usize,
     },
+    /// Sends `pattern` over and over on the data connection (opening it first) until `len`
+    /// bytes went out or the client stops reading or closes it.
+    DataFlood {
+        /// The bytes repeated.
+        pattern: Vec<u8>,
+        /// How many bytes in all.
+        len: usize,
+    },
     /// Reads the data connection (opening it first) until the client closes it, and records
     /// the bytes as an upload ([`FaultServer::uploads`]).
     DataRecv,
@@ -698,6 +706,22 @@ impl Conn<'_> {
                 let part = data.get(rest.min(end)..end).unwrap_or(&[]).to_vec();
                 if let Some(d) = self.data_open() {
                     let _ = d.write_all(&part);
+                }
+            }
+            Action::DataFlood { pattern, len } => {
+                if pattern.is_empty() {
+                    return Ok(());
+                }
+                let chunk = pattern.repeat((64 * 1024 / pattern.len()).max(1));
+                if let Some(d) = self.data_open() {
+                    let mut left = *len;
+                    while left > 0 {
+                        let n = left.min(chunk.len());
+                        if d.write_all(&chunk[..n]).is_err() {
+                            break;
+                        }
+                        left -= n;
+                    }
                 }
             }
             Action::DataRecv => {

@@ -1,0 +1,105 @@
+//! Bounded memory under hostile servers, measured: the peak resident memory of this test
+//! process (`VmHWM` in `/proc/self/status`) may grow by far less than what the servers send.
+//! One test in its own binary, the cases run one after the other, so nothing else moves the
+//! peak. (Skipped where `/proc` does not tell the peak.)
+//!
+//! | case | sent | check |
+//! |---|---|---|
+//! | a 64 MiB single reply line (greeting) | 64 MiB | `ErrorKind::Protocol`, peak + < 8 MiB |
+//! | an endless multi-line reply | 64 MiB | `ErrorKind::Protocol`, peak + < 8 MiB |
+//! | a 64 MiB listing line (`retrlines`) | 64 MiB | `ErrorKind::Protocol`, peak + < 8 MiB |
+//! | a 64 MiB download streamed to a sink | 64 MiB | correct, peak + < 8 MiB |
+
+mod hostile_common;
+
+use ftp_blocking::{ErrorKind, Ftp};
+use ftp_tests::fault::{flood, raw, reply, well_behaved, Action, FaultServer, Script};
+use hostile_common::{bounded, config, peak_rss, T};
+
+const SENT: usize = 64 << 20;
+const ALLOWED: u64 = 8 << 20;
+
+fn blocking_cases() {
+    // a single reply line that never ends before 64 MiB
+    let server = FaultServer::start(Script::new().greet_with([
+        raw(b"220 "),
+        flood(b"x", SENT),
+        raw(b"\r\n"),
+    ]));
+    let r = bounded("connect", || {
+        Ftp::connect_with(server.addr(), config(), Some(T))
+    });
+    assert_eq!(r.unwrap_err().kind(), ErrorKind::Protocol);
+
+    // a multi-line reply that never closes
+    let server = FaultServer::start(
+        Script::new().greet_with([raw(b"220-Hello\r\n"), flood(b" more\r\n", SENT)]),
+    );
+    let r = bounded("connect", || {
+        Ftp::connect_with(server.addr(), config(), Some(T))
+    });
+    assert_eq!(r.unwrap_err().kind(), ErrorKind::Protocol);
+
+    // one listing line of 64 MiB
+    let mut list = reply("150 Here comes the directory listing.");
+    list.push(Action::DataFlood {
+        pattern: b"n".to_vec(),
+        len: SENT,
+    });
+    list.push(Action::DataClose);
+    list.extend(reply("226 Directory send OK."));
+    let server = FaultServer::start(well_behaved().on("LIST", list));
+    let mut ftp = Ftp::connect_with(server.addr(), config(), Some(T)).unwrap();
+    ftp.login("u", "p").unwrap();
+    let r = bounded("retrlines", || ftp.retrlines("LIST", |_| Ok(())));
+    assert_eq!(r.unwrap_err().kind(), ErrorKind::Protocol);
+
+    // a big download goes to the sink block by block, never whole into memory
+    let mut retr = reply("150 Opening BINARY mode data connection (67108864 bytes).");
+    retr.push(Action::DataFlood {
+        pattern: b"0123456789abcdef".to_vec(),
+        len: SENT,
+    });
+    retr.push(Action::DataClose);
+    retr.extend(reply("226 Transfer complete."));
+    let server = FaultServer::start(well_behaved().on("RETR", retr));
+    let mut ftp = Ftp::connect_with(server.addr(), config(), Some(T)).unwrap();
+    ftp.login("u", "p").unwrap();
+    let mut n = 0usize;
+    let r = bounded("retrbinary", || {
+        ftp.retrbinary(
+            "RETR big",
+            |b| {
+                n += b.len();
+                Ok(())
+            },
+            8192,
+            None,
+        )
+    });
+    assert_eq!(r.unwrap().code().get(), 226);
+    assert_eq!(n, SENT);
+}
+
+#[test]
+fn memory_stays_bounded() {
+    let Some(before) = peak_rss() else {
+        eprintln!("no VmHWM in /proc/self/status: memory not measured");
+        blocking_cases();
+        return;
+    };
+    blocking_cases();
+    let after = peak_rss().unwrap();
+    let grew = after.saturating_sub(before);
+    eprintln!(
+        "peak memory: {} KiB before, grew by {} KiB",
+        before >> 10,
+        grew >> 10
+    );
+    assert!(
+        grew < ALLOWED,
+        "peak memory grew by {} KiB while servers sent 4 x {} MiB",
+        grew >> 10,
+        SENT >> 20
+    );
+}

@@ -288,12 +288,13 @@ fn retrlines_strips_line_ends(server: &dyn TestServer) {
         })
         .unwrap();
     assert!(is_transfer_ok(reply.code().get()), "{reply}");
-    assert_eq!(
-        lines,
-        ["first line", "second", "", "last without end"],
-        "{}",
-        server.kind()
-    );
+    // Pure-FTPd sends a file in ASCII mode as Unix text, turning every LF into CRLF, so the
+    // CRs already in the file become part of the line (ftplib sees the same).
+    let expected: &[&str] = match server.kind() {
+        ServerKind::PureFtpd => &["first line\r", "second\r", "\r", "last without end"],
+        _ => &["first line", "second", "", "last without end"],
+    };
+    assert_eq!(lines, expected, "{}", server.kind());
     let mut lines = Vec::new();
     ftp.retrlines("RETR lf.txt", |l| {
         lines.push(String::from_utf8_lossy(l).into_owned());

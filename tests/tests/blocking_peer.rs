@@ -1,0 +1,917 @@
+//! `ftp_blocking::Ftp` against scripted peers: server behaviours a real server will not show on
+//! demand (error classes, malformed and late replies, timeouts, every ABOR answer, IPv6 EPRT),
+//! each a small conversation checked from both ends. They mirror what CPython's
+//! `test_ftplib` checks with its dummy server.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv6Addr, TcpStream};
+use std::time::{Duration, Instant};
+
+use ftp_blocking::{Config, ErrorKind, Ftp};
+
+mod blocking_common;
+use blocking_common::{accept, capture_log, init_logger, read_all, Ctl, Peer};
+
+fn config() -> Config {
+    Config {
+        auto_feat: false,
+        reply_timeout: Some(Duration::from_secs(5)),
+        data_timeout: Some(Duration::from_secs(5)),
+        ..Config::default()
+    }
+}
+
+fn client(peer: &Peer) -> Ftp {
+    init_logger();
+    let mut ftp = Ftp::connect_with(peer.addr, config(), Some(Duration::from_secs(5))).unwrap();
+    ftp.set_debuglevel(2);
+    ftp
+}
+
+fn logged_in(peer: &Peer) -> Ftp {
+    let mut ftp = client(peer);
+    ftp.login("", "").unwrap();
+    ftp
+}
+
+// ---- greeting and login -------------------------------------------------------------------
+
+#[test]
+fn multi_line_welcome() {
+    let peer = Peer::start_on(
+        IpAddr::V4([127, 0, 0, 1].into()),
+        "220-Welcome to the\r\n220-scripted peer\r\n220 ready.\r\n",
+        |c| c.answer("QUIT", "221 Bye."),
+    );
+    let mut ftp = client(&peer);
+    assert_eq!(
+        ftp.getwelcome().unwrap(),
+        "220-Welcome to the\n220-scripted peer\n220 ready."
+    );
+    assert_eq!(ftp.quit().unwrap().to_string(), "221 Bye.");
+    assert_eq!(peer.join(), ["QUIT"]);
+}
+
+#[test]
+fn refused_greeting_is_an_error() {
+    let peer = Peer::start_on(
+        IpAddr::V4([127, 0, 0, 1].into()),
+        "421 Too many users, try later.\r\n",
+        |_| {},
+    );
+    init_logger();
+    let err = Ftp::connect_with(peer.addr, config(), None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Temporary, "{err}");
+    assert_eq!(err.code(), Some(421));
+    peer.join();
+}
+
+#[test]
+fn login_with_account_and_masked_password() {
+    let peer = Peer::start(|c| {
+        c.answer("USER alice", "331 Password required.");
+        c.answer("PASS s3cr3t", "332 Need account.");
+        c.answer("ACCT billing", "230 Logged in.");
+        c.answer("QUIT", "221 Bye.");
+    });
+    let mut ftp = client(&peer);
+    let (reply, log) = capture_log(|| ftp.login_acct("alice", "s3cr3t", Some("billing")));
+    assert_eq!(reply.unwrap().code().get(), 230);
+    let all = log.join("\n");
+    assert!(all.contains("*put* USER alice"), "{all}");
+    assert!(all.contains("*put* PASS ********"), "{all}");
+    assert!(all.contains("*put* ACCT ********"), "{all}");
+    assert!(!all.contains("s3cr3t") && !all.contains("billing"), "{all}");
+    assert!(all.contains("*get* 332 Need account."), "{all}");
+    // level 1: one line per request and per reply
+    ftp.set_debuglevel(1);
+    let (_, log) = capture_log(|| ftp.quit().unwrap());
+    assert_eq!(log, ["*cmd* QUIT", "*resp* 221 Bye."]);
+    peer.join();
+}
+
+#[test]
+fn debuglevel_zero_logs_nothing() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("PWD", "257 \"/\" is cwd");
+    });
+    let mut ftp = client(&peer);
+    ftp.set_debuglevel(0);
+    let (_, log) = capture_log(|| {
+        ftp.login("", "").unwrap();
+        assert_eq!(ftp.pwd().unwrap(), "/");
+    });
+    assert!(log.is_empty(), "{log:?}");
+    peer.join();
+}
+
+#[test]
+fn wrong_password_is_permanent_and_session_goes_on() {
+    let peer = Peer::start(|c| {
+        c.answer("USER bob", "331 Password required.");
+        c.answer("PASS nope", "530 Login incorrect.");
+        c.login();
+    });
+    let mut ftp = client(&peer);
+    let err = ftp.login("bob", "nope").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Permanent);
+    assert_eq!(err.reply().unwrap().to_string(), "530 Login incorrect.");
+    assert!(!err.is_fatal());
+    ftp.login("", "").unwrap();
+    peer.join();
+}
+
+// ---- sendcmd / voidcmd error classes (ftplib's error_reply, error_temp, error_perm, error_proto)
+
+#[test]
+fn sendcmd_and_voidcmd_error_classes() {
+    let peer = Peer::start(|c| {
+        c.answer("SITE TEMP", "450 Try again later.");
+        c.answer("SITE PERM", "550 Never.");
+        c.answer("SITE INTER", "350 Go on.");
+        c.answer("SITE INTER", "350 Go on.");
+        c.answer("SITE PRELIM", "150 Working...");
+        c.reply("200 Done at last.");
+        c.answer("SITE MULTI", "200-first\r\n200-second\r\n200 last");
+        c.answer("NOOP", "200 OK");
+    });
+    let mut ftp = client(&peer);
+    let e = ftp.sendcmd("SITE TEMP").unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Temporary, Some(450)));
+    let e = ftp.voidcmd("SITE PERM").unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Permanent, Some(550)));
+    assert_eq!(ftp.sendcmd("SITE INTER").unwrap().code().get(), 350);
+    let e = ftp.voidcmd("SITE INTER").unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Reply, Some(350)));
+    // a 1xx is skipped: the final reply is what counts
+    assert_eq!(
+        ftp.voidcmd("SITE PRELIM").unwrap().to_string(),
+        "200 Done at last."
+    );
+    let multi = ftp.sendcmd("SITE MULTI").unwrap();
+    assert_eq!(multi.to_string(), "200-first\n200-second\n200 last");
+    ftp.voidcmd("NOOP").unwrap();
+    peer.join();
+}
+
+#[test]
+fn malformed_reply_is_a_protocol_error_and_closes() {
+    let peer = Peer::start(|c| {
+        c.expect("NOOP");
+        c.send("hello there\r\n");
+        c.pause(200);
+    });
+    let mut ftp = client(&peer);
+    let e = ftp.sendcmd("NOOP").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    assert!(e.is_fatal());
+    assert!(!ftp.is_connected());
+    assert_eq!(ftp.pwd().unwrap_err().kind(), ErrorKind::Closed);
+    peer.join();
+}
+
+#[test]
+fn undecodable_payload_is_a_protocol_error_but_not_fatal() {
+    let peer = Peer::start(|c| {
+        c.answer("PWD", "257 no quotes here");
+        c.answer("NOOP", "200 OK");
+    });
+    let mut ftp = client(&peer);
+    let e = ftp.pwd().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    assert!(!e.is_fatal());
+    ftp.noop().unwrap();
+    peer.join();
+
+    // SIZE sends TYPE I first (servers refuse SIZE in ASCII mode)
+
+    let peer = Peer::start(|c| {
+        c.answer("TYPE I", "200 Binary.");
+        c.answer("SIZE x", "213 twelve");
+        c.answer("NOOP", "200 OK");
+    });
+    let mut ftp = client(&peer);
+    let e = ftp.size("x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    assert!(!e.is_fatal());
+    ftp.noop().unwrap();
+    peer.join();
+}
+
+#[test]
+fn service_closing_421_closes_the_session() {
+    let peer = Peer::start(|c| {
+        c.answer("NOOP", "421 Timeout, closing control connection.");
+        c.close();
+    });
+    let mut ftp = client(&peer);
+    let e = ftp.noop().unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Temporary, Some(421)));
+    assert!(e.is_fatal());
+    assert_eq!(ftp.noop().unwrap_err().kind(), ErrorKind::Closed);
+    peer.join();
+}
+
+#[test]
+fn eof_and_eof_mid_reply() {
+    let peer = Peer::start(|c| {
+        c.expect("NOOP");
+        c.send("200-partial\r\n200-still");
+        c.close();
+    });
+    let mut ftp = client(&peer);
+    let e = ftp.noop().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    assert!(!ftp.is_connected());
+    peer.join();
+
+    let peer = Peer::start(|c| {
+        c.expect("NOOP");
+        c.close();
+    });
+    let mut ftp = client(&peer);
+    let e = ftp.noop().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Closed, "{e}");
+    peer.join();
+}
+
+#[test]
+fn idle_connection_closed_by_server_is_noticed_before_sending() {
+    let peer = Peer::start(|c| {
+        c.answer("NOOP", "200 OK");
+        c.reply("421 Idle too long.");
+        c.pause(50);
+    });
+    let mut ftp = client(&peer);
+    ftp.noop().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let e = ftp.pwd().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Closed, "{e}");
+    // PWD was never sent
+    assert_eq!(peer.join(), ["NOOP"]);
+}
+
+#[test]
+fn argument_injection_is_refused_before_sending() {
+    let peer = Peer::start(|c| c.answer("NOOP", "200 OK"));
+    let mut ftp = client(&peer);
+    for e in [
+        ftp.cwd("a\r\nDELE b").unwrap_err(),
+        ftp.sendcmd("NOOP\nQUIT").unwrap_err(),
+        ftp.mkd("x\0y").unwrap_err(),
+        ftp.rename("a", "b\rc").unwrap_err(),
+        ftp.retrbinary("RETR a\r\nDELE b", |_| Ok(()), 10, None)
+            .unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
+    ftp.noop().unwrap();
+    assert_eq!(peer.join(), ["NOOP"]);
+}
+
+// ---- timeouts -------------------------------------------------------------------------------
+
+#[test]
+fn reply_timeout() {
+    let peer = Peer::start(|c| {
+        c.expect("NOOP");
+        c.pause(1500);
+    });
+    init_logger();
+    let config = Config {
+        reply_timeout: Some(Duration::from_millis(300)),
+        ..config()
+    };
+    let mut ftp = Ftp::connect_with(peer.addr, config, None).unwrap();
+    let t = Instant::now();
+    let e = ftp.noop().unwrap_err();
+    let waited = t.elapsed();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.is_fatal());
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_millis(1400),
+        "{waited:?}"
+    );
+    // the stream would be out of step: the connection is closed
+    assert_eq!(ftp.noop().unwrap_err().kind(), ErrorKind::Closed);
+    peer.join();
+}
+
+#[test]
+fn greeting_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let t = Instant::now();
+    let e = Ftp::connect_timeout(addr, Duration::from_millis(300)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(t.elapsed() < Duration::from_secs(3));
+    drop(listener);
+}
+
+#[test]
+fn connect_refused_is_io() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let e = Ftp::connect(("127.0.0.1", port)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert_eq!(
+        e.io_error().map(|e| e.kind()),
+        Some(std::io::ErrorKind::ConnectionRefused)
+    );
+    let mut ftp = Ftp::new();
+    let e = ftp.connect_host("127.0.0.1", Some(port)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert_eq!(ftp.noop().unwrap_err().kind(), ErrorKind::Closed);
+}
+
+#[test]
+fn stalled_download_times_out_and_aborts() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let l = c.epsv();
+        c.expect("RETR slow.bin");
+        let mut data = accept(&l);
+        c.reply("150 Opening data connection (1000 bytes).");
+        data.write_all(&[7u8; 100]).unwrap();
+        // then nothing: the client gives up, aborts and resynchronises
+        c.expect("ABOR");
+        drop(data);
+        c.reply("426 Transfer aborted.");
+        c.reply("226 Abort successful.");
+        c.answer("NOOP", "200 Still here.");
+    });
+    init_logger();
+    let config = Config {
+        data_timeout: Some(Duration::from_millis(300)),
+        ..config()
+    };
+    let mut ftp = Ftp::connect_with(peer.addr, config, None).unwrap();
+    ftp.set_debuglevel(2);
+    ftp.login("", "").unwrap();
+    let mut got = 0;
+    let t = Instant::now();
+    let e = ftp
+        .retrbinary(
+            "RETR slow.bin",
+            |b| {
+                got += b.len();
+                Ok(())
+            },
+            8192,
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.is_data_timeout() && !e.is_fatal(), "{e}");
+    assert_eq!(got, 100);
+    assert!(t.elapsed() < Duration::from_secs(4));
+    assert_eq!(ftp.noop().unwrap().to_string(), "200 Still here.");
+    peer.join();
+}
+
+// ---- transfers -------------------------------------------------------------------------------
+
+/// Plays one passive download: `EPSV`, `cmd`, 150, `data`, 226.
+fn play_download(c: &mut Ctl, cmd: &str, data: &[u8]) {
+    let l = c.epsv();
+    c.expect(cmd);
+    let mut s = accept(&l);
+    c.reply("150 Here it comes.");
+    s.write_all(data).unwrap();
+    drop(s);
+    c.reply("226 Transfer complete.");
+}
+
+#[test]
+fn type_is_sent_once_per_session_and_transfers_are_epsv_plus_retr() {
+    const FILES: usize = 50;
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        for i in 0..FILES {
+            play_download(c, &format!("RETR f{i}"), format!("file {i}").as_bytes());
+        }
+        c.answer("TYPE A", "200 ASCII.");
+        play_download(c, "NLST", b"a\r\nb\r\n");
+        play_download(c, "LIST", b"x\r\n");
+        c.answer("TYPE I", "200 Binary.");
+        play_download(c, "RETR last", b"last");
+    });
+    let mut ftp = logged_in(&peer);
+    for i in 0..FILES {
+        let mut got = Vec::new();
+        ftp.retrbinary(
+            &format!("RETR f{i}"),
+            |b| {
+                got.extend_from_slice(b);
+                Ok(())
+            },
+            8192,
+            None,
+        )
+        .unwrap();
+        assert_eq!(got, format!("file {i}").as_bytes());
+    }
+    assert_eq!(ftp.nlst(None::<&str>).unwrap(), ["a", "b"]);
+    assert_eq!(ftp.dir(None::<&str>).unwrap(), ["x"]);
+    ftp.retrbinary("RETR last", |_| Ok(()), 8192, None).unwrap();
+    let received = peer.join();
+    // after login and the first TYPE: exactly EPSV + RETR per file
+    let per_file: Vec<&str> = received[3..3 + 2 * FILES]
+        .iter()
+        .map(|s| s.split(' ').next().unwrap())
+        .collect();
+    assert!(
+        per_file.chunks(2).all(|c| c == ["EPSV", "RETR"]),
+        "{per_file:?}"
+    );
+}
+
+#[test]
+fn epsv_refused_falls_back_to_pasv_for_the_session() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        c.answer("EPSV", "500 EPSV not understood.");
+        let l = c.pasv();
+        c.expect("RETR a");
+        let mut s = accept(&l);
+        c.reply("150 ok");
+        s.write_all(b"aaa").unwrap();
+        drop(s);
+        c.reply("226 ok");
+        // remembered: PASV directly
+        let l = c.pasv();
+        c.expect("RETR b");
+        let mut s = accept(&l);
+        c.reply("150 ok");
+        s.write_all(b"bbb").unwrap();
+        drop(s);
+        c.reply("226 ok");
+    });
+    let mut ftp = logged_in(&peer);
+    for (name, want) in [("a", b"aaa"), ("b", b"bbb")] {
+        let mut got = Vec::new();
+        ftp.retrbinary(
+            &format!("RETR {name}"),
+            |b| {
+                got.extend_from_slice(b);
+                Ok(())
+            },
+            8192,
+            None,
+        )
+        .unwrap();
+        assert_eq!(&got, want);
+    }
+    peer.join();
+}
+
+#[test]
+fn rest_is_sent_before_retr_and_stor() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let l = c.epsv();
+        c.answer("REST 5", "350 Restarting at 5.");
+        c.expect("RETR f");
+        let mut s = accept(&l);
+        c.reply("150 ok");
+        s.write_all(b"56789").unwrap();
+        drop(s);
+        c.reply("226 ok");
+        let l = c.epsv();
+        c.answer("REST 3", "350 Restarting at 3.");
+        c.expect("STOR g");
+        let s = accept(&l);
+        c.reply("150 ok");
+        assert_eq!(read_all(s), b"defgh");
+        c.reply("226 stored");
+    });
+    let mut ftp = logged_in(&peer);
+    let mut got = Vec::new();
+    ftp.retrbinary(
+        "RETR f",
+        |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        },
+        8192,
+        Some(5),
+    )
+    .unwrap();
+    assert_eq!(got, b"56789");
+    let r = ftp
+        .storbinary("STOR g", &mut &b"defgh"[..], 2, Some(3))
+        .unwrap();
+    assert_eq!(r.to_string(), "226 stored");
+    peer.join();
+}
+
+#[test]
+fn storlines_converts_line_ends_on_the_wire() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE A", "200 ASCII.");
+        let l = c.epsv();
+        c.expect("STOR t.txt");
+        let s = accept(&l);
+        c.reply("150 ok");
+        assert_eq!(read_all(s), b"one\r\ntwo\r\nthree\r\nlast");
+        c.reply("226 ok");
+    });
+    let mut ftp = logged_in(&peer);
+    ftp.storlines("STOR t.txt", &b"one\ntwo\r\nthree\nlast"[..])
+        .unwrap();
+    peer.join();
+}
+
+#[test]
+fn short_download_is_an_error_not_a_silent_truncation() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let l = c.epsv();
+        c.expect("RETR f");
+        let mut s = accept(&l);
+        c.reply("150 Opening BINARY mode data connection for f (100 bytes).");
+        s.write_all(&[1u8; 60]).unwrap();
+        drop(s);
+        c.reply("226 Transfer complete.");
+        c.answer("NOOP", "200 OK");
+    });
+    let mut ftp = logged_in(&peer);
+    let mut got = 0;
+    let e = ftp
+        .retrbinary(
+            "RETR f",
+            |b| {
+                got += b.len();
+                Ok(())
+            },
+            8192,
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(e.to_string().contains("60 of 100"), "{e}");
+    assert_eq!(got, 60);
+    ftp.noop().unwrap();
+    peer.join();
+}
+
+#[test]
+fn ntransfercmd_reports_the_announced_size() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let l = c.epsv();
+        c.expect("RETR f");
+        let mut s = accept(&l);
+        c.reply("150 Opening BINARY mode data connection for f (5 bytes).");
+        s.write_all(b"12345").unwrap();
+        drop(s);
+        c.reply("226 Transfer complete.");
+    });
+    let mut ftp = logged_in(&peer);
+    let (mut data, size) = ftp.ntransfercmd("RETR f", None).unwrap();
+    assert_eq!(size, Some(5));
+    let mut v = Vec::new();
+    data.read_to_end(&mut v).unwrap();
+    assert_eq!(v, b"12345");
+    assert_eq!(data.finish().unwrap().code().get(), 226);
+    peer.join();
+}
+
+#[test]
+fn transfer_errors_after_150_and_before() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        // refused before any data moves
+        let _l = c.epsv();
+        c.answer("RETR missing", "550 No such file.");
+        // accepted, then the connection breaks
+        let l = c.epsv();
+        c.expect("RETR broken");
+        let mut s = accept(&l);
+        c.reply("150 ok");
+        s.write_all(b"part").unwrap();
+        drop(s);
+        c.reply("426 Connection closed; transfer aborted.");
+        // a 2xx before the 150 is tolerated (as ftplib does)
+        let l = c.epsv();
+        c.expect("RETR odd");
+        let mut s = accept(&l);
+        c.reply("200 Fine.");
+        c.reply("150 ok");
+        s.write_all(b"odd").unwrap();
+        drop(s);
+        c.reply("226 ok");
+        // an empty listing: 150 and 226, no bytes
+        c.answer("TYPE A", "200 ASCII.");
+        let l = c.epsv();
+        c.expect("NLST empty");
+        let s = accept(&l);
+        c.reply("150 ok");
+        drop(s);
+        c.reply("226 ok");
+    });
+    let mut ftp = logged_in(&peer);
+    let e = ftp
+        .retrbinary("RETR missing", |_| Ok(()), 8192, None)
+        .unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Permanent, Some(550)));
+    let e = ftp
+        .retrbinary("RETR broken", |_| Ok(()), 8192, None)
+        .unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Temporary, Some(426)));
+    let mut got = Vec::new();
+    ftp.retrbinary(
+        "RETR odd",
+        |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        },
+        8192,
+        None,
+    )
+    .unwrap();
+    assert_eq!(got, b"odd");
+    assert!(ftp.nlst(Some("empty")).unwrap().is_empty());
+    peer.join();
+}
+
+#[test]
+fn overlong_line_is_a_protocol_error_with_bounded_memory() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE A", "200 ASCII.");
+        let l = c.epsv();
+        c.expect("LIST");
+        let mut s = accept(&l);
+        c.reply("150 ok");
+        // 1 MiB without a line end; the client stops reading long before
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..16 {
+            if s.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        drop(s);
+        // whatever the client says next (ABOR), answer it
+        if let Some(line) = c.line() {
+            assert_eq!(line, "ABOR");
+            c.reply("426 aborted");
+            c.reply("226 ABOR ok");
+        }
+        c.answer("NOOP", "200 OK");
+    });
+    let mut ftp = logged_in(&peer);
+    let e = ftp.dir(None::<&str>).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    ftp.noop().unwrap();
+    peer.join();
+}
+
+// ---- ABOR: every answer combination servers use -------------------------------------------
+
+/// A download the client aborts after the first bytes; `answer` plays the server's side
+/// after `ABOR` arrived.
+fn abort_scenario(answer: fn(&mut Ctl)) {
+    let peer = Peer::start(move |c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let l = c.epsv();
+        c.expect("RETR big");
+        let mut s = accept(&l);
+        c.reply("150 ok");
+        s.write_all(&[0u8; 1000]).unwrap();
+        c.expect("ABOR");
+        drop(s);
+        answer(c);
+        c.answer("PWD", "257 \"/\"");
+    });
+    let mut ftp = logged_in(&peer);
+    let mut r = ftp.retr_reader("big", None).unwrap();
+    let mut buf = [0u8; 1000];
+    r.read_exact(&mut buf).unwrap();
+    let reply = r.abort().unwrap();
+    assert!(matches!(reply.code().get(), 225 | 226), "{reply}");
+    // in step: PWD gets PWD's reply
+    assert_eq!(ftp.pwd().unwrap(), "/");
+    peer.join();
+}
+
+#[test]
+fn abort_426_then_226() {
+    abort_scenario(|c| {
+        c.reply("426 Transfer aborted.");
+        c.reply("226 Abort successful.");
+    });
+}
+
+#[test]
+fn abort_225_alone() {
+    abort_scenario(|c| c.reply("225 ABOR command successful."));
+}
+
+#[test]
+fn abort_226_alone_is_resynchronised_with_noop() {
+    abort_scenario(|c| {
+        c.reply("226 Abort successful.");
+        c.answer("NOOP", "200 NOOP ok.");
+    });
+}
+
+#[test]
+fn abort_226_of_the_transfer_then_226_of_abor() {
+    abort_scenario(|c| {
+        c.reply("226 Transfer complete.");
+        c.expect("NOOP");
+        c.reply("226 ABOR ok.");
+        c.reply("200 NOOP ok.");
+    });
+}
+
+#[test]
+fn callback_error_aborts_the_transfer() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let l = c.epsv();
+        c.expect("RETR f");
+        let mut s = accept(&l);
+        c.reply("150 ok");
+        let _ = s.write_all(&[5u8; 4096]);
+        c.expect("ABOR");
+        drop(s);
+        c.reply("426 aborted");
+        c.reply("226 ABOR ok");
+        c.answer("NOOP", "200 OK");
+    });
+    let mut ftp = logged_in(&peer);
+    let e = ftp
+        .retrbinary(
+            "RETR f",
+            |_| Err(std::io::Error::other("no space left")),
+            8192,
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
+    assert!(e.to_string().contains("no space left"), "{e}");
+    ftp.noop().unwrap();
+    peer.join();
+}
+
+#[test]
+fn idle_abort() {
+    let peer = Peer::start(|c| c.answer("ABOR", "225 No transfer to abort."));
+    let mut ftp = client(&peer);
+    assert_eq!(ftp.abort().unwrap().code().get(), 225);
+    peer.join();
+}
+
+// ---- active mode and IPv6 ---------------------------------------------------------------
+
+#[test]
+fn active_mode_eprt_falls_back_to_port() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let eprt = c.line().unwrap();
+        assert!(eprt.starts_with("EPRT |1|127.0.0.1|"), "{eprt}");
+        c.reply("500 EPRT not understood.");
+        let port = c.line().unwrap();
+        let nums: Vec<u16> = port
+            .strip_prefix("PORT ")
+            .unwrap()
+            .split(',')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert_eq!(&nums[..4], [127, 0, 0, 1]);
+        c.reply("200 PORT ok.");
+        c.expect("RETR a");
+        let mut s = TcpStream::connect(("127.0.0.1", nums[4] * 256 + nums[5])).unwrap();
+        c.reply("150 Connecting.");
+        s.write_all(b"active!").unwrap();
+        drop(s);
+        c.reply("226 ok");
+    });
+    let mut ftp = logged_in(&peer);
+    ftp.set_pasv(false);
+    let mut got = Vec::new();
+    ftp.retrbinary(
+        "RETR a",
+        |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        },
+        8192,
+        None,
+    )
+    .unwrap();
+    assert_eq!(got, b"active!");
+    peer.join();
+}
+
+#[test]
+fn active_mode_server_never_connects() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let eprt = c.line().unwrap();
+        assert!(eprt.starts_with("EPRT "), "{eprt}");
+        c.reply("200 ok");
+        c.expect("RETR a");
+        c.reply("425 Can't open data connection.");
+        c.answer("NOOP", "200 OK");
+    });
+    let mut ftp = logged_in(&peer);
+    ftp.set_pasv(false);
+    let e = ftp
+        .retrbinary("RETR a", |_| Ok(()), 8192, None)
+        .unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Temporary, Some(425)));
+    ftp.noop().unwrap();
+    peer.join();
+}
+
+#[test]
+fn ipv6_epsv_and_eprt() {
+    let peer = Peer::start_on(IpAddr::V6(Ipv6Addr::LOCALHOST), "220 six\r\n", |c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        // passive: EPSV, the client connects to the control peer's address
+        let l = c.epsv();
+        assert!(l.local_addr().unwrap().is_ipv6());
+        c.expect("RETR p");
+        let mut s = accept(&l);
+        c.reply("150 ok");
+        s.write_all(b"passive six").unwrap();
+        drop(s);
+        c.reply("226 ok");
+        // active: EPRT with the client's IPv6 address
+        let eprt = c.line().unwrap();
+        let port: u16 = eprt
+            .strip_prefix("EPRT |2|::1|")
+            .and_then(|r| r.strip_suffix('|'))
+            .unwrap_or_else(|| panic!("{eprt}"))
+            .parse()
+            .unwrap();
+        c.reply("200 EPRT ok");
+        c.expect("RETR a");
+        let mut s = TcpStream::connect((Ipv6Addr::LOCALHOST, port)).unwrap();
+        c.reply("150 ok");
+        s.write_all(b"active six").unwrap();
+        drop(s);
+        c.reply("226 ok");
+    });
+    let mut ftp = logged_in(&peer);
+    assert!(ftp.local_addr().unwrap().is_ipv6());
+    let mut got = Vec::new();
+    ftp.retrbinary(
+        "RETR p",
+        |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        },
+        8192,
+        None,
+    )
+    .unwrap();
+    assert_eq!(got, b"passive six");
+    ftp.set_pasv(false);
+    got.clear();
+    ftp.retrbinary(
+        "RETR a",
+        |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        },
+        8192,
+        None,
+    )
+    .unwrap();
+    assert_eq!(got, b"active six");
+    peer.join();
+}
+
+#[test]
+fn connect_host_with_default_port_and_ipv6_literal() {
+    let peer = Peer::start_on(IpAddr::V6(Ipv6Addr::LOCALHOST), "220 six\r\n", |c| {
+        c.answer("QUIT", "221 bye")
+    });
+    let mut ftp = Ftp::new();
+    let welcome = ftp.connect_host("[::1]", Some(peer.addr.port())).unwrap();
+    assert_eq!(welcome.to_string(), "220 six");
+    assert_eq!(ftp.peer_addr().unwrap(), peer.addr);
+    ftp.quit().unwrap();
+    peer.join();
+    assert_eq!(ftp_blocking::DEFAULT_PORT, 21);
+}

@@ -1,6 +1,9 @@
 //! `MLSD` lines and `MLST` fact lines (RFC 3659 §7): `fact=value;...; name`.
 
-use super::{find1, find2, parse_small, parse_u64, set_once, EntryKind, Fields, ListFormat, Span};
+use super::{
+    find1, find2, load8, parse_small, parse_u64, set_once, zero_bytes, EntryKind, Fields,
+    ListFormat, Span, LO,
+};
 use crate::time::Timestamp;
 
 /// The facts decoded so far.
@@ -21,14 +24,17 @@ impl Decoded {
         let value = Span::new(eq + 1, end);
         let v = value.get(line);
         match fname.len() {
-            4 if fname.eq_ignore_ascii_case(b"type") => {
-                let (k, t) = fact_type(v, value);
-                set_once(&mut self.kind, k)?;
-                self.target = t;
-            }
-            4 if fname.eq_ignore_ascii_case(b"size") => set_once(&mut self.size, parse_u64(v)?)?,
-            4 if fname.eq_ignore_ascii_case(b"perm") => set_once(&mut self.perm, value)?,
-            6 if fname.eq_ignore_ascii_case(b"modify") => {
+            4 => match lower4(fname) {
+                TYPE => {
+                    let (k, t) = fact_type(v, value);
+                    set_once(&mut self.kind, k)?;
+                    self.target = t;
+                }
+                SIZE => set_once(&mut self.size, parse_u64(v)?)?,
+                PERM => set_once(&mut self.perm, value)?,
+                _ => {}
+            },
+            6 if lower4(&fname[..4]) == MODI && fname[4..].eq_ignore_ascii_case(b"fy") => {
                 set_once(&mut self.mtime, parse_modify(v)?)?
             }
             _ => {}
@@ -36,6 +42,24 @@ impl Decoded {
         Some(())
     }
 }
+
+/// Four bytes as a word with ASCII letters lowered (`| 0x20` per byte). Compared with a
+/// lowercase word made of letters only, it is an exact case-insensitive comparison.
+#[inline(always)]
+fn lower4(b: &[u8]) -> u32 {
+    match b {
+        [a, b, c, d, ..] => u32::from_le_bytes([*a, *b, *c, *d]) | 0x2020_2020,
+        _ => 0,
+    }
+}
+
+const TYPE: u32 = u32::from_le_bytes(*b"type");
+const SIZE: u32 = u32::from_le_bytes(*b"size");
+const PERM: u32 = u32::from_le_bytes(*b"perm");
+const MODI: u32 = u32::from_le_bytes(*b"modi");
+const FILE: u32 = u32::from_le_bytes(*b"file");
+const CDIR: u32 = u32::from_le_bytes(*b"cdir");
+const PDIR: u32 = u32::from_le_bytes(*b"pdir");
 
 pub(super) fn parse(line: &[u8]) -> Option<Fields> {
     // MLST puts one space before the facts.
@@ -53,12 +77,21 @@ pub(super) fn parse(line: &[u8]) -> Option<Fields> {
     let facts = &line[..sp];
     let mut pos = base;
     while pos < sp {
-        // `name=value;` with a name (`facts` ends with `;`, so every value ends).
-        let eq = find2(facts, pos, b'=', b';')?;
-        if eq == pos || facts[eq] != b'=' {
+        // `name=value;` with a non-empty name; the value may hold `=`. `facts` ends with `;`,
+        // so every value ends.
+        let (eq, end) = match short_fact(facts, pos) {
+            Some(found) => found,
+            None => {
+                let eq = find2(facts, pos, b'=', b';')?;
+                if facts[eq] != b'=' {
+                    return None;
+                }
+                (eq, find1(facts, eq + 1, b';')?)
+            }
+        };
+        if eq == pos {
             return None;
         }
-        let end = find1(facts, eq + 1, b';')?;
         d.fact(line, pos, eq, end)?;
         pos = end + 1;
     }
@@ -74,14 +107,32 @@ pub(super) fn parse(line: &[u8]) -> Option<Fields> {
     })
 }
 
+/// A fact that ends within the sixteen bytes at `pos` (most do), found without a loop:
+/// `Some((first '=', the ';'))`; `None` to take the general path, which also reports a fact
+/// without `=`.
+#[inline(always)]
+fn short_fact(facts: &[u8], pos: usize) -> Option<(usize, usize)> {
+    const EQ: u64 = LO * b'=' as u64;
+    const SEMI: u64 = LO * b';' as u64;
+    if pos + 16 > facts.len() {
+        return None;
+    }
+    let (w0, w1) = (load8(facts, pos), load8(facts, pos + 8));
+    // Only the lowest match of each mask is exact, which is all that is used.
+    let semi = u128::from(zero_bytes(w0 ^ SEMI)) | u128::from(zero_bytes(w1 ^ SEMI)) << 64;
+    let eq = u128::from(zero_bytes(w0 ^ EQ)) | u128::from(zero_bytes(w1 ^ EQ)) << 64;
+    let (e, s) = (eq.trailing_zeros() / 8, semi.trailing_zeros() / 8);
+    (s < 16 && e < s).then(|| (pos + e as usize, pos + s as usize))
+}
+
 /// The kind named by a `type` fact value, and a symlink's target.
 fn fact_type(v: &[u8], value: Span) -> (EntryKind, Option<Span>) {
     const SLINK: &[u8] = b"os.unix=slink";
     let kind = match v.len() {
-        4 if v.eq_ignore_ascii_case(b"file") => EntryKind::File,
+        4 if lower4(v) == FILE => EntryKind::File,
         3 if v.eq_ignore_ascii_case(b"dir") => EntryKind::Dir,
-        4 if v.eq_ignore_ascii_case(b"cdir") => EntryKind::CurrentDir,
-        4 if v.eq_ignore_ascii_case(b"pdir") => EntryKind::ParentDir,
+        4 if lower4(v) == CDIR => EntryKind::CurrentDir,
+        4 if lower4(v) == PDIR => EntryKind::ParentDir,
         _ if v.eq_ignore_ascii_case(b"os.unix=symlink") => EntryKind::Symlink,
         n if n >= SLINK.len() && v[..SLINK.len()].eq_ignore_ascii_case(SLINK) => {
             match v.get(SLINK.len()) {

@@ -269,6 +269,8 @@ impl Conn {
     /// The loop: until the operation completes or data must move.
     pub(crate) fn run(&mut self) -> Result<Step> {
         loop {
+            // Events first, so that the trace shows a reply before the command it triggers.
+            self.process_events();
             self.flush();
             self.process_events();
             if let Some(r) = self.completed.take() {

@@ -124,10 +124,10 @@ impl<'a> DataStream<'a> {
     /// let mut r = ftp.retr_reader("README", None)?;
     /// let mut buf = Vec::new();
     /// r.read_to_end(&mut buf)?;
-    /// assert_eq!(r.bytes(), buf.len() as u64);
+    /// assert_eq!(r.transferred(), buf.len() as u64);
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
-    pub fn bytes(&self) -> u64 {
+    pub fn transferred(&self) -> u64 {
         match (&self.ftp.conn, self.state) {
             (_, State::Done) => 0,
             (Some(c), _) => c.data_bytes(),

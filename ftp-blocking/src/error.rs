@@ -37,6 +37,11 @@ pub enum ErrorKind {
     /// The caller passed an argument that cannot be sent (CR, LF or NUL in a path or command,
     /// an empty command).
     InvalidInput,
+    /// FTPS (feature `tls`): the TLS layer failed or was refused. A certificate that is not
+    /// trusted or not valid for the host name, a failed handshake, or a server that answered
+    /// `AUTH TLS` with an error (then [`Error::reply`] holds that reply). Never followed by a
+    /// clear-text fallback.
+    Tls,
 }
 
 impl fmt::Display for ErrorKind {
@@ -50,6 +55,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Timeout => "timed out",
             ErrorKind::Closed => "connection closed",
             ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::Tls => "TLS failure",
         })
     }
 }
@@ -149,6 +155,23 @@ impl Error {
             reply: None,
             detail: Detail::Message(msg),
         }
+    }
+
+    /// A TLS failure (handshake, certificate, configuration); `e` wraps the rustls error.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn tls(e: io::Error) -> Error {
+        Error {
+            kind: ErrorKind::Tls,
+            reply: None,
+            detail: Detail::Io(e),
+        }
+    }
+
+    /// The same error with another kind (reply and cause kept).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
+        self.kind = kind;
+        self
     }
 
     pub(crate) fn usage(e: UsageError) -> Error {

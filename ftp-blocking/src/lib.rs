@@ -238,9 +238,6 @@ impl Ftp {
             self.config.clone(),
             self.debuglevel,
         )?;
-        if self.debuglevel > 0 {
-            log::info!("*welcome* {}", welcome.text());
-        }
         self.conn = Some(conn);
         self.welcome = Some(welcome.clone());
         Ok(welcome)

@@ -250,6 +250,29 @@ impl Session {
         s
     }
 
+    /// A session on a control connection that runs TLS from its first byte (implicit FTPS,
+    /// port 990 by custom): the driver finished the TLS handshake before any FTP byte, so
+    /// [`is_control_tls`](Self::is_control_tls) is `true` from the start and the greeting is
+    /// read over TLS. Everything else is as with [`Session::new`]; data connections still
+    /// follow `PROT` ([`Operation::Protect`]).
+    ///
+    /// ```
+    /// use ftp_core::session::{Config, Event, Outcome, Session};
+    /// fn greet(now: std::time::Instant) {
+    ///     let mut s = Session::new_implicit_tls(Config::default(), "127.0.0.1:990".parse().unwrap(), now);
+    ///     assert!(s.is_control_tls() && !s.is_data_tls());
+    ///     s.handle_input(now, b"220 ready\r\n");
+    ///     assert!(matches!(s.poll_event(), Some(Event::Completed(Ok(Outcome::Greeting(_))))));
+    ///     assert!(s.is_control_tls());
+    /// }
+    /// # let _ = greet; // `Instant`s come from the driver's clock (see tests/session_tls_implicit.rs)
+    /// ```
+    pub fn new_implicit_tls(config: Config, control_peer: SocketAddr, now: Instant) -> Session {
+        let mut s = Session::new(config, control_peer, now);
+        s.control_tls = true;
+        s
+    }
+
     // ---------------------------------------------------------------------------------
     // Inputs
     // ---------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ fn implicit_session_is_tls_from_the_start_and_protects_data_after_prot_p() {
         [Event::Completed(Ok(Outcome::Greeting(_)))]
     ));
 
-    s.start(now, Operation::Protect(ProtLevel::Private)).unwrap();
+    s.start(now, Operation::Protect(ProtLevel::Private))
+        .unwrap();
     assert_eq!(sent(&mut s), "PBSZ 0\r\n");
     s.handle_input(now, b"200 PBSZ=0\r\n");
     assert_eq!(sent(&mut s), "PROT P\r\n");
@@ -65,6 +66,10 @@ fn implicit_session_is_tls_from_the_start_and_protects_data_after_prot_p() {
 
 #[test]
 fn plain_session_is_not_tls() {
-    let s = Session::new(Config::default(), "127.0.0.1:21".parse().unwrap(), Instant::now());
+    let s = Session::new(
+        Config::default(),
+        "127.0.0.1:21".parse().unwrap(),
+        Instant::now(),
+    );
     assert!(!s.is_control_tls());
 }

@@ -674,7 +674,39 @@ fn many_small_files_one_connection(server: &dyn TestServer) {
     ftp.quit().unwrap();
 }
 
+/// What the 1000-files benchmark relies on (checked here, not timed): after the first
+/// transfer, each file costs exactly two commands, `EPSV` and `RETR`; `TYPE I` is not resent.
+fn per_file_commands_are_epsv_and_retr(server: &dyn TestServer) {
+    for i in 0..20 {
+        server
+            .write_file(&format!("rt/{i}"), format!("{i}").as_bytes())
+            .unwrap();
+    }
+    let mut ftp = connect(server);
+    ftp.login("", "").unwrap();
+    ftp.cwd("rt").unwrap();
+    ftp.retrbinary("RETR 0", |_| Ok(()), 8192, None).unwrap();
+    let ((), log) = common::capture_log(|| {
+        for i in 1..20 {
+            ftp.retrbinary(&format!("RETR {i}"), |_| Ok(()), 8192, None)
+                .unwrap();
+        }
+    });
+    let sent: Vec<&str> = log
+        .iter()
+        .filter_map(|l| l.strip_prefix("*put* "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(sent.len(), 2 * 19, "{}: {sent:?}", server.kind());
+    assert!(
+        sent.chunks(2).all(|c| c == ["EPSV", "RETR"]),
+        "{}: {sent:?}",
+        server.kind()
+    );
+}
+
 server_tests!(
+    per_file_commands_are_epsv_and_retr,
     welcome_and_anonymous_login,
     login_errors_and_named_anonymous,
     quit_then_everything_is_closed,

@@ -37,6 +37,7 @@
 //! | 30 | caller names with CR, LF, NUL refused before sending | `caller_names_with_crlf_nul_refused` |
 //! | 31 | download interrupted half way, resumed with REST | `resume_with_rest_is_byte_identical` |
 //! | 32 | upload cut by the server (426) | `upload_cut_is_an_error` |
+//! | 33 | extra replies in one segment (one command, several answers) | `extra_replies_are_not_taken_for_the_next_command` |
 //!
 //! The listing names (`../`, `/`, NUL, control characters) that must never make the mirror
 //! write outside its target are in `hostile_mirror.rs`; bounded memory under a 10 MiB line
@@ -941,4 +942,21 @@ fn upload_cut_is_an_error() {
     let e = expect_kind(r, ErrorKind::Temporary);
     assert_eq!(e.code(), Some(426));
     assert_usable(&mut ftp);
+}
+
+#[test]
+fn extra_replies_are_not_taken_for_the_next_command() {
+    // NOOP answered twice (the second a forged "success"), in the same segment: the
+    // session must not hand the stray reply to the next command.
+    let server = FaultServer::start(
+        well_behaved()
+            .on("NOOP", raw(b"200 NOOP ok.\r\n250 forged\r\n"))
+            .on("DELE", reply("550 Permission denied.")),
+    );
+    let mut ftp = logged_in(&server);
+    assert_eq!(ftp.noop().unwrap().code().get(), 200);
+    let e = bounded("delete", || {
+        expect_kind(ftp.delete("f"), ErrorKind::Permanent)
+    });
+    assert_eq!(e.code(), Some(550));
 }

@@ -140,6 +140,7 @@ struct Fields {
 /// assert_eq!(e.mtime().unwrap().to_string(), "1994-09-16T05:56:48.25");
 /// assert_eq!(e.perm(), Some(&b"r"[..]));
 /// assert_eq!(e.fact("unix.MODE"), Some(&b"0644"[..]));
+/// assert_eq!(e.unix_owner(), None);
 /// assert_eq!(e.unix_mode(), Some(0o644));
 /// let owned = e.to_owned();
 /// assert_eq!(owned.name_lossy(), "hatch.c");
@@ -232,6 +233,23 @@ impl<'a> ListEntryRef<'a> {
         Facts {
             rest: self.f.facts.map_or(&[][..], |s| s.get(self.raw)),
         }
+    }
+
+    /// The `unique` fact of an `MLSD` entry: an identifier of the file on the server (equal
+    /// for two names of one file).
+    pub fn unique(&self) -> Option<&'a [u8]> {
+        self.fact("unique")
+    }
+
+    /// The owner an `MLSD` entry names: `UNIX.owner` (ProFTPD, pyftpdlib) or `UNIX.uid`
+    /// (Pure-FTPd).
+    pub fn unix_owner(&self) -> Option<&'a [u8]> {
+        self.fact("unix.owner").or_else(|| self.fact("unix.uid"))
+    }
+
+    /// The group an `MLSD` entry names: `UNIX.group` or `UNIX.gid`.
+    pub fn unix_group(&self) -> Option<&'a [u8]> {
+        self.fact("unix.group").or_else(|| self.fact("unix.gid"))
     }
 
     /// The Unix permission bits (including setuid, setgid and sticky) when the line gives
@@ -357,6 +375,18 @@ impl ListEntry {
     /// See [`ListEntryRef::unix_mode`].
     pub fn unix_mode(&self) -> Option<u32> {
         self.as_ref().unix_mode()
+    }
+    /// See [`ListEntryRef::unique`].
+    pub fn unique(&self) -> Option<&[u8]> {
+        self.as_ref().unique()
+    }
+    /// See [`ListEntryRef::unix_owner`].
+    pub fn unix_owner(&self) -> Option<&[u8]> {
+        self.as_ref().unix_owner()
+    }
+    /// See [`ListEntryRef::unix_group`].
+    pub fn unix_group(&self) -> Option<&[u8]> {
+        self.as_ref().unix_group()
     }
 }
 

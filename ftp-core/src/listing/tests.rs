@@ -184,6 +184,17 @@ fn mlsx_facts() {
     let facts: Vec<_> = e.facts().collect();
     assert_eq!(facts.len(), 5);
     assert_eq!(facts[0], (&b"Type"[..], &b"file"[..]));
+    let e = mlsx(b"type=file;UNIX.uid=995;unix.GID=994;unique=fe00gc2007; pure");
+    assert_eq!(
+        (e.unix_owner(), e.unix_group()),
+        (Some(&b"995"[..]), Some(&b"994"[..]))
+    );
+    assert_eq!(e.unique(), Some(&b"fe00gc2007"[..]));
+    let e = mlsx(b"type=file;UNIX.owner=0;UNIX.group=5;UNIX.uid=9; pro");
+    assert_eq!(
+        (e.unix_owner(), e.unix_group()),
+        (Some(&b"0"[..]), Some(&b"5"[..]))
+    );
     let e = mlsx(b"modify=99991231235960; leap second");
     assert_eq!(e.mtime().unwrap().to_string(), "9999-12-31T23:59:60");
     let e = mlsx(b"type=OS.unix=chr-13/29; device");

@@ -83,6 +83,26 @@ fn lone_226_is_resolved_with_noop() {
 }
 
 #[test]
+fn libunftp_226_then_the_transfers_late_426() {
+    // libunftp answers ABOR with `226 Closed data channel`, and the aborted transfer's
+    // `426 Connection closed` follows after it: absorbed, never taken as NOOP's reply.
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("226 Closed data channel");
+    t.client("NOOP");
+    t.server("426 Connection closed");
+    t.no_event();
+    t.server("200 Successfully did nothing");
+    match t.ok() {
+        Outcome::Aborted { reply } => assert_eq!(reply.message(), b"Closed data channel"),
+        other => panic!("{other:?}"),
+    }
+    t.still_usable();
+}
+
+#[test]
 fn transfers_226_first_then_abors_226() {
     let mut t = downloading();
     t.abort();

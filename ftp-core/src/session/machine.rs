@@ -1112,6 +1112,16 @@ impl Session {
                     };
                     self.await_reply(now);
                     Flow::Wait(Op::Abort(a))
+                } else if !absorbed && (code == 426 || code == 451) {
+                    // The first 226 was ABOR's and the aborted transfer's own failure
+                    // reply comes late (libunftp: `226 Closed data channel`, then
+                    // `426 Connection closed`); never a reply to NOOP.
+                    a.stage = AbortStage::Sync {
+                        abor_reply,
+                        absorbed: true,
+                    };
+                    self.await_reply(now);
+                    Flow::Wait(Op::Abort(a))
                 } else {
                     // NOOP's reply: the stream is in step again.
                     Self::abort_end(a, abor_reply)

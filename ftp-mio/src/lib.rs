@@ -1,1 +1,92 @@
-//! FTP sessions driven by a caller-owned `mio::Poll`.
+//! Many FTP sessions on one thread, in the caller's [`mio`] event loop.
+//!
+//! The protocol lives in `ftp-core` ([`ftp_core::session::Session`], sans-IO); this crate
+//! only owns sockets and time. The caller owns the [`mio::Poll`] and its loop; a
+//! [`Sessions`] value registers its sockets with a range of the caller's tokens, and the
+//! caller hands it the events for them. Nothing here blocks or spawns a thread:
+//!
+//! - control and passive data connections use non-blocking connects (completed on the first
+//!   writable event, checked with `take_error`/`peer_addr`); active mode binds a listener on
+//!   the control connection's local address;
+//! - sockets are registered once for both directions (mio is edge-triggered), so control
+//!   output is written as soon as the core produces it, and a `WouldBlock` simply waits for
+//!   the next writable edge;
+//! - deadlines come from the core (reply, data connect/accept/idle timeouts of
+//!   [`ftp_core::session::Config`]); [`Sessions::poll_timeout`] sizes the caller's wait and
+//!   [`Sessions::handle_timeouts`] acts on them;
+//! - data bytes never pass through the core: they move between the data socket and a
+//!   [`DataEnd`] (an [`std::io::Write`] sink, an [`std::io::Read`] source, or a bounded
+//!   buffer) through one reusable buffer per session. A sink or source that returns
+//!   `WouldBlock` pauses the transfer (the socket is no longer read, so TCP flow control
+//!   slows the server) until [`Sessions::resume`]; nothing ever buffers a whole file;
+//! - one session moves at most [`Options::fairness_budget`] bytes per event before the
+//!   others get their turn.
+//!
+//! # The loop
+//!
+//! ```
+//! use ftp_core::session::{Config, Outcome};
+//! use ftp_mio::Sessions;
+//! use ftp_tests::{LocalServer, TestServer};
+//! use mio::{Events, Poll, Token};
+//! use std::time::Instant;
+//!
+//! let server = LocalServer::start(); // in-process libunftp on 127.0.0.1
+//! server.write_file("pub/hello.txt", b"hello, world\n").unwrap();
+//!
+//! let mut poll = Poll::new().unwrap();
+//! let mut ftp = Sessions::new(poll.registry(), Token(0), 16).unwrap();
+//! let (s, _greeting) = ftp.connect(server.addr(), Config::default()).unwrap();
+//! ftp.login(s, "anonymous", "").unwrap();
+//! ftp.cwd(s, "pub").unwrap();
+//! let listing = ftp.nlst(s, None::<&str>).unwrap();
+//! let up = ftp.store(s, "copy.txt", &b"not allowed for anonymous"[..]).unwrap();
+//! ftp.quit(s).unwrap();
+//!
+//! let mut events = Events::with_capacity(128);
+//! while !ftp.is_empty() {
+//!     poll.poll(&mut events, ftp.poll_timeout(Instant::now())).unwrap();
+//!     for event in events.iter() {
+//!         ftp.handle_event(event);
+//!     }
+//!     ftp.handle_timeouts(Instant::now());
+//!     while let Some(done) = ftp.poll_completion() {
+//!         if done.op == listing {
+//!             assert_eq!(done.data.unwrap(), b"hello.txt\n");
+//!         } else if done.op == up {
+//!             // the server refused (anonymous is read-only): a typed error, the session goes on
+//!             let err = done.result.unwrap_err();
+//!             assert_eq!(err.reply().unwrap().code().get(), 550);
+//!         } else {
+//!             assert!(done.result.is_ok());
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! Sessions are independent: a session whose server disconnects fails its operations alone
+//! ([`Error::is_fatal`]), the others go on. TLS (`AUTH TLS`, `PROT P`) is not supported by
+//! this driver; a session that would need it fails with [`Error::TlsUnsupported`].
+#![warn(missing_docs)]
+
+mod conn;
+mod data;
+mod error;
+mod sessions;
+
+pub use data::DataEnd;
+pub use error::Error;
+pub use sessions::{Completion, OpId, Options, SessionId, Sessions};
+
+/// The `ftp-core` types that appear in this crate's API, re-exported for convenience.
+///
+/// ```
+/// use ftp_mio::core::{Config, Outcome};
+/// let config = Config { passive: true, ..Config::default() };
+/// # let _ = (config, None::<Outcome>);
+/// ```
+pub mod core {
+    pub use ftp_core::session::{
+        Config, OpError, Operation, Outcome, Session, TransferKind, TransferRequest, UsageError,
+    };
+}

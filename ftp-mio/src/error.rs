@@ -1,0 +1,115 @@
+//! The error of an operation run by [`Sessions`](crate::Sessions).
+
+use std::io;
+
+use ftp_core::session::{OpError, UsageError};
+
+/// Why an operation failed (in [`Completion::result`](crate::Completion::result)) or could
+/// not be started (returned by the typed calls of [`Sessions`](crate::Sessions)).
+///
+/// The protocol's verdicts come from `ftp-core` unchanged ([`Error::Op`]); the other variants
+/// are what only the driver can see: the sockets, the caller's sink or source, the driver's own
+/// bounds.
+///
+/// ```
+/// use ftp_mio::Error;
+/// use ftp_core::session::OpError;
+/// let e = Error::Op(OpError::ConnectionClosed);
+/// assert!(e.is_fatal());
+/// assert_eq!(e.to_string(), "control connection closed by the server");
+/// let e = Error::BufferFull { limit: 1024 };
+/// assert!(!e.is_fatal());
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server (or the protocol core judging its replies) failed the operation: a negative
+    /// reply, a broken data connection, a timeout, a truncated download, ... See
+    /// [`OpError`] and [`OpError::is_fatal`].
+    #[error(transparent)]
+    Op(OpError),
+    /// The control connection failed locally: the non-blocking connect was refused or timed
+    /// out, or a read or write returned an error. The session is closed.
+    #[error("control connection: {0}")]
+    Io(#[source] io::Error),
+    /// The caller's sink (download) or source (upload) returned an error; the transfer was
+    /// stopped and the data connection dropped. The session stays usable.
+    #[error("local sink or source failed: {0}")]
+    Local(#[source] io::Error),
+    /// A download into a driver-owned buffer ([`Sessions::list`](crate::Sessions::list),
+    /// [`Sessions::retrieve_to_vec`](crate::Sessions::retrieve_to_vec), ...) would have grown
+    /// past its limit. Nothing was silently cut: the transfer was stopped.
+    #[error("download larger than the buffer limit of {limit} bytes")]
+    BufferFull {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The server asked for TLS (control or data); this driver has no TLS layer, so the
+    /// session was closed rather than continuing in clear text.
+    #[error("TLS was required but ftp-mio has no TLS support")]
+    TlsUnsupported,
+    /// The operation could not start: the session closed before its turn, or an argument
+    /// cannot be sent (CR, LF or NUL in a path).
+    #[error(transparent)]
+    Usage(UsageError),
+    /// The [`DataEnd`](crate::DataEnd) does not fit the transfer: a source for a download or
+    /// a sink or buffer for an upload.
+    #[error("the data end does not match the transfer's direction")]
+    WrongDataEnd,
+    /// The [`SessionId`](crate::SessionId) names no open session (it ended, or never existed).
+    #[error("no such session")]
+    NoSuchSession,
+    /// Every session slot given to [`Sessions::new`](crate::Sessions::new) is in use.
+    #[error("no free session slot (all {0} are in use)")]
+    NoFreeSlot(usize),
+}
+
+impl Error {
+    /// Whether the session is gone after this error (the control connection closed or its
+    /// stream is out of step): operations queued behind it fail with
+    /// [`UsageError::Closed`].
+    ///
+    /// ```
+    /// use ftp_mio::Error;
+    /// assert!(Error::Io(std::io::ErrorKind::ConnectionRefused.into()).is_fatal());
+    /// assert!(!Error::Local(std::io::ErrorKind::Other.into()).is_fatal());
+    /// ```
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Error::Op(e) => e.is_fatal(),
+            Error::Io(_) | Error::TlsUnsupported | Error::NoSuchSession => true,
+            Error::Usage(u) => *u == UsageError::Closed,
+            Error::Local(_)
+            | Error::BufferFull { .. }
+            | Error::WrongDataEnd
+            | Error::NoFreeSlot(_) => false,
+        }
+    }
+
+    /// The server's reply behind the error, if there is one.
+    ///
+    /// ```
+    /// use ftp_core::reply::{Code, Reply};
+    /// use ftp_core::session::OpError;
+    /// let r = Reply::from_lines(Code::new(550).unwrap(), &[b"550 No such file"]);
+    /// let e = ftp_mio::Error::Op(OpError::Permanent(r));
+    /// assert_eq!(e.reply().unwrap().code().get(), 550);
+    /// ```
+    pub fn reply(&self) -> Option<&ftp_core::reply::Reply> {
+        match self {
+            Error::Op(e) => e.reply(),
+            _ => None,
+        }
+    }
+}
+
+impl From<OpError> for Error {
+    fn from(e: OpError) -> Self {
+        Error::Op(e)
+    }
+}
+
+impl From<UsageError> for Error {
+    fn from(e: UsageError) -> Self {
+        Error::Usage(e)
+    }
+}

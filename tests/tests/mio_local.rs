@@ -1,0 +1,517 @@
+//! `ftp-mio` against the in-process libunftp server (and scripted peers): several sessions on
+//! one poll, listings, downloads and uploads compared byte for byte, typed errors, active
+//! mode, backpressure, a session whose server disconnects mid-transfer failing alone.
+
+mod mio_common;
+
+use std::cell::RefCell;
+use std::io::{self, Read, Write};
+use std::rc::Rc;
+use std::time::Duration;
+
+use ftp_core::session::{Config, OpError, Outcome, UsageError};
+use ftp_mio::{Error, Options, SessionId};
+use ftp_tests::fault::{disconnect, reply, Action, FaultServer};
+use ftp_tests::{LocalServer, TestServer, PASSWORD, USER};
+use mio_common::{bytes, Loop};
+
+fn config() -> Config {
+    Config {
+        reply_timeout: Some(Duration::from_secs(20)),
+        data_timeout: Some(Duration::from_secs(20)),
+        ..Config::default()
+    }
+}
+
+fn open(l: &mut Loop, server: &dyn TestServer, user: &str, password: &str) -> SessionId {
+    let (s, greeting) = l.ftp.connect(server.addr(), config()).unwrap();
+    let login = l.ftp.login(s, user, password).unwrap();
+    let [g, lg] = <[_; 2]>::try_from(l.wait_all(&[greeting, login])).unwrap();
+    assert!(matches!(g.result, Ok(Outcome::Greeting(_))), "{g:?}");
+    assert!(matches!(lg.result, Ok(Outcome::LoggedIn(_))), "{lg:?}");
+    s
+}
+
+fn transferred(c: &ftp_mio::Completion) -> u64 {
+    match &c.result {
+        Ok(Outcome::Transferred { bytes, .. }) => *bytes,
+        other => panic!("expected a transfer, got {other:?}"),
+    }
+}
+
+/// A sink whose bytes the test can see after the driver took it.
+#[derive(Clone, Default)]
+struct Shared(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn four_sessions_store_list_retrieve_compare_bytes() {
+    let server = LocalServer::start();
+    let mut l = Loop::new(8);
+    let files: Vec<(String, Vec<u8>)> = (0..4)
+        .map(|i| (format!("up{i}.bin"), bytes(i, 300_000 + i as usize * 7919)))
+        .collect();
+    let sessions: Vec<SessionId> = (0..4)
+        .map(|_| open(&mut l, &server, USER, PASSWORD))
+        .collect();
+
+    // every session uploads its file at the same time
+    let ups: Vec<_> = sessions
+        .iter()
+        .zip(&files)
+        .map(|(&s, (name, data))| l.ftp.store(s, name, io::Cursor::new(data.clone())).unwrap())
+        .collect();
+    for (c, (name, data)) in l.wait_all(&ups).iter().zip(&files) {
+        assert_eq!(transferred(c), data.len() as u64);
+        assert_eq!(
+            &server.read_file(name).unwrap(),
+            data,
+            "{name} on the server"
+        );
+    }
+
+    // every session lists, then downloads all four files (a different order each)
+    let mut ops = Vec::new();
+    for (i, &s) in sessions.iter().enumerate() {
+        ops.push(l.ftp.nlst(s, None::<&str>).unwrap());
+        for k in 0..4 {
+            let (name, _) = &files[(i + k) % 4];
+            ops.push(l.ftp.retrieve_to_vec(s, name, 1 << 20).unwrap());
+        }
+    }
+    let done = l.wait_all(&ops);
+    for (i, chunk) in done.chunks(5).enumerate() {
+        let mut names: Vec<&[u8]> = chunk[0]
+            .data
+            .as_ref()
+            .unwrap()
+            .split(|&b| b == b'\n')
+            .collect();
+        assert_eq!(names.pop(), Some(&b""[..]), "listing ends with a line end");
+        names.sort();
+        assert_eq!(names, [&b"up0.bin"[..], b"up1.bin", b"up2.bin", b"up3.bin"]);
+        for k in 0..4 {
+            let (_, data) = &files[(i + k) % 4];
+            let c = &chunk[1 + k];
+            assert_eq!(transferred(c), data.len() as u64);
+            assert_eq!(c.data.as_ref().unwrap(), data);
+        }
+    }
+
+    let quits: Vec<_> = sessions.iter().map(|&s| l.ftp.quit(s).unwrap()).collect();
+    for c in l.wait_all(&quits) {
+        assert!(matches!(c.result, Ok(Outcome::Closed(_))), "{c:?}");
+    }
+    l.drain();
+    assert_eq!(l.ftp.len(), 0);
+    // the slots were freed: the old ids are gone
+    assert!(matches!(l.ftp.noop(sessions[0]), Err(Error::NoSuchSession)));
+}
+
+#[test]
+fn operations_queued_before_the_greeting_run_in_order() {
+    let server = LocalServer::start();
+    server.write_file("dir/a.txt", b"A").unwrap();
+    let mut l = Loop::new(1);
+    let (s, greeting) = l.ftp.connect(server.addr(), config()).unwrap();
+    let ops = [
+        greeting,
+        l.ftp.login(s, USER, PASSWORD).unwrap(),
+        l.ftp.mkd(s, "made").unwrap(),
+        l.ftp.cwd(s, "dir").unwrap(),
+        l.ftp.pwd(s).unwrap(),
+        l.ftp.size(s, "a.txt").unwrap(),
+        l.ftp.rename(s, "a.txt", "b.txt").unwrap(),
+        l.ftp.mdtm(s, "b.txt").unwrap(),
+        l.ftp.delete(s, "b.txt").unwrap(),
+        l.ftp.cwd(s, "..").unwrap(),
+        l.ftp.rmd(s, "made").unwrap(),
+        l.ftp.quit(s).unwrap(),
+    ];
+    assert_eq!(l.ftp.pending(s), ops.len());
+    let done = l.wait_all(&ops);
+    for c in &done {
+        assert!(c.result.is_ok(), "{:?}", c);
+        assert_eq!(c.session, s);
+    }
+    assert!(matches!(&done[4].result, Ok(Outcome::Path(p)) if p == b"/dir"));
+    assert!(matches!(done[5].result, Ok(Outcome::Size(1))));
+    assert!(!server.local_path("dir/a.txt").exists());
+    assert!(!server.local_path("dir/b.txt").exists());
+    assert!(!server.local_path("made").exists());
+    l.drain();
+}
+
+#[test]
+fn negative_replies_are_typed_errors_and_the_session_goes_on() {
+    let server = LocalServer::start();
+    server.write_file("there.txt", b"here").unwrap();
+    let mut l = Loop::new(2);
+
+    // wrong password: 530, a permanent error, not fatal
+    let (bad, g) = l.ftp.connect(server.addr(), config()).unwrap();
+    let login = l.ftp.login(bad, USER, "wrong").unwrap();
+    let [_, c] = <[_; 2]>::try_from(l.wait_all(&[g, login])).unwrap();
+    match c.result {
+        Err(Error::Op(OpError::Permanent(r))) => assert_eq!(r.code().get(), 530),
+        other => panic!("{other:?}"),
+    }
+
+    let s = open(&mut l, &server, "anonymous", "");
+    let missing = l.ftp.retrieve_to_vec(s, "missing.txt", 1024).unwrap();
+    let store = l.ftp.store(s, "new.txt", &b"x"[..]).unwrap(); // anonymous may not write
+    let cwd = l.ftp.cwd(s, "no/such/dir").unwrap();
+    let bad_arg = l.ftp.delete(s, "a\r\nDELE there.txt").unwrap();
+    let small = l.ftp.retrieve_to_vec(s, "there.txt", 2).unwrap();
+    let ok = l.ftp.retrieve_to_vec(s, "there.txt", 1024).unwrap();
+    let done = l.wait_all(&[missing, store, cwd, bad_arg, small, ok]);
+    assert_eq!(
+        done[0]
+            .result
+            .as_ref()
+            .unwrap_err()
+            .reply()
+            .unwrap()
+            .code()
+            .get(),
+        550
+    );
+    assert!(!done[0].result.as_ref().unwrap_err().is_fatal());
+    assert_eq!(done[0].data.as_deref(), Some(&b""[..]));
+    assert!(matches!(
+        &done[1].result,
+        Err(Error::Op(OpError::Permanent(r))) if r.code().get() == 550
+    ));
+    assert!(done[2].result.as_ref().unwrap_err().reply().is_some());
+    assert!(
+        matches!(
+            done[3].result,
+            Err(Error::Usage(UsageError::InvalidArgument(_)))
+        ),
+        "{:?}",
+        done[3]
+    );
+    assert!(
+        server.local_path("there.txt").exists(),
+        "nothing was injected"
+    );
+    assert!(
+        matches!(done[4].result, Err(Error::BufferFull { limit: 2 })),
+        "{:?}",
+        done[4]
+    );
+    assert_eq!(done[5].data.as_deref(), Some(&b"here"[..]));
+    assert!(!server.local_path("new.txt").exists());
+
+    // a transfer needs the right kind of data end
+    assert!(matches!(
+        l.ftp.transfer(
+            s,
+            ftp_core::session::TransferRequest {
+                kind: ftp_core::session::TransferKind::Stou,
+                ascii: false,
+                rest: None
+            },
+            ftp_mio::DataEnd::buffer(10)
+        ),
+        Err(Error::WrongDataEnd)
+    ));
+}
+
+#[test]
+fn connect_refused_is_an_io_error_of_that_session() {
+    // a port that was just free: nothing listens there
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let mut l = Loop::new(1);
+    let (s, greeting) = l.ftp.connect(addr, config()).unwrap();
+    let login = l.ftp.login(s, "anonymous", "").unwrap();
+    let done = l.wait_all(&[greeting, login]);
+    match &done[0].result {
+        Err(Error::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        done[1].result,
+        Err(Error::Usage(UsageError::Closed))
+    ));
+    l.drain();
+    assert!(l.ftp.session(s).is_none());
+}
+
+#[test]
+fn active_mode_retrieve_and_store() {
+    let server = LocalServer::start();
+    let data = bytes(7, 200_000);
+    server.write_file("get.bin", &data).unwrap();
+    let mut l = Loop::new(2);
+    let (s, g) = l
+        .ftp
+        .connect(
+            server.addr(),
+            Config {
+                passive: false,
+                ..config()
+            },
+        )
+        .unwrap();
+    let ops = [
+        g,
+        l.ftp.login(s, USER, PASSWORD).unwrap(),
+        l.ftp.retrieve_to_vec(s, "get.bin", 1 << 20).unwrap(),
+        l.ftp
+            .store(s, "put.bin", io::Cursor::new(data.clone()))
+            .unwrap(),
+        l.ftp.list(s, None::<&str>).unwrap(),
+    ];
+    let done = l.wait_all(&ops);
+    assert_eq!(done[2].data.as_ref().unwrap(), &data);
+    assert_eq!(transferred(&done[3]), data.len() as u64);
+    assert_eq!(server.read_file("put.bin").unwrap(), data);
+    let listing = done[4].data.as_ref().unwrap();
+    assert!(!listing.contains(&b'\r'), "ASCII listing converted to \\n");
+    let names: Vec<_> = ftp_core::listing::parse_list(
+        listing,
+        ftp_core::time::Timestamp::date(2030, 1, 1).unwrap(),
+    )
+    .filter_map(|l| l.entry().map(|e| e.name().to_vec()))
+    .collect();
+    assert!(names.contains(&b"get.bin".to_vec()) && names.contains(&b"put.bin".to_vec()));
+}
+
+/// A sink that takes at most `chunk` bytes per write and refuses (`WouldBlock`) until the
+/// test opens it again.
+#[derive(Clone)]
+struct Gate {
+    got: Rc<RefCell<Vec<u8>>>,
+    open: Rc<RefCell<bool>>,
+    chunk: usize,
+}
+
+impl Write for Gate {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if !*self.open.borrow() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        *self.open.borrow_mut() = false;
+        let n = data.len().min(self.chunk);
+        self.got.borrow_mut().extend_from_slice(&data[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_refusing_sink_stops_socket_reads() {
+    let server = LocalServer::start();
+    let data = bytes(3, 8 << 20);
+    server.write_file("big.bin", &data).unwrap();
+    let options = Options {
+        data_buffer: 32 * 1024,
+        ..Options::default()
+    };
+    let mut l = Loop::with_options(1, options);
+    let s = open(&mut l, &server, USER, PASSWORD);
+    let gate = Gate {
+        got: Rc::default(),
+        open: Rc::new(RefCell::new(true)),
+        chunk: 1000,
+    };
+    let get = l.ftp.retrieve(s, "big.bin", gate.clone()).unwrap();
+
+    // The sink takes 1000 bytes then refuses. However long we wait, the driver reads at most
+    // one buffer beyond what the sink took: the rest stays in the kernel and the server.
+    l.run_for(Duration::from_millis(700));
+    let moved = l.ftp.progress(s).unwrap();
+    let taken = gate.got.borrow().len() as u64;
+    assert_eq!(taken, 1000);
+    assert!(
+        moved <= taken + 32 * 1024,
+        "read {moved} bytes for a sink that took {taken}"
+    );
+    assert!(!l.done.contains_key(&get));
+
+    // Now let it take everything, one resume per chunk.
+    let mut rounds = 0u32;
+    while !l.done.contains_key(&get) {
+        *gate.open.borrow_mut() = true;
+        l.ftp.resume(s).unwrap();
+        l.turn(Duration::from_millis(5));
+        rounds += 1;
+        assert!(rounds < 100_000, "no progress");
+        let held = l.ftp.progress(s).unwrap_or(data.len() as u64) - gate.got.borrow().len() as u64;
+        assert!(held <= 32 * 1024, "holding {held} bytes");
+    }
+    let c = l.wait(get);
+    assert_eq!(transferred(&c), data.len() as u64);
+    assert!(*gate.got.borrow() == data, "bytes differ");
+}
+
+/// A source that gives at most `chunk` bytes per read and every other read says
+/// `WouldBlock`.
+struct Stutter {
+    data: io::Cursor<Vec<u8>>,
+    blocked: bool,
+    chunk: usize,
+    pauses: Rc<RefCell<u32>>,
+}
+
+impl Read for Stutter {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.blocked = !self.blocked;
+        if self.blocked {
+            *self.pauses.borrow_mut() += 1;
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(self.chunk);
+        self.data.read(&mut buf[..n])
+    }
+}
+
+#[test]
+fn a_pausing_source_uploads_intact_after_resumes() {
+    let server = LocalServer::start();
+    let data = bytes(11, 100_000);
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, USER, PASSWORD);
+    let pauses = Rc::new(RefCell::new(0));
+    let source = Stutter {
+        data: io::Cursor::new(data.clone()),
+        blocked: false,
+        chunk: 4096,
+        pauses: pauses.clone(),
+    };
+    let up = l.ftp.store(s, "slow.bin", source).unwrap();
+    while !l.done.contains_key(&up) {
+        l.ftp.resume(s).unwrap();
+        l.turn(Duration::from_millis(2));
+    }
+    let c = l.wait(up);
+    assert_eq!(transferred(&c), data.len() as u64);
+    assert!(*pauses.borrow() > 20);
+    assert_eq!(server.read_file("slow.bin").unwrap(), data);
+}
+
+#[test]
+fn a_session_whose_server_disconnects_mid_transfer_fails_alone() {
+    let server = LocalServer::start();
+    let big = bytes(5, 2 << 20);
+    server.write_file("big.bin", &big).unwrap();
+
+    // The scripted peer announces 1 MiB, sends 100 KiB, then drops control and data.
+    let mut script = ftp_tests::fault::well_behaved();
+    let mut retr = reply("150 Opening BINARY mode data connection for x (1048576 bytes).");
+    retr.push(Action::DataSend(bytes(9, 100_000)));
+    retr.push(Action::Sleep(Duration::from_millis(100)));
+    retr.extend(disconnect());
+    script = script.on("RETR", retr);
+    let peer = FaultServer::start(script);
+
+    let mut l = Loop::new(8);
+    let good: Vec<SessionId> = (0..3)
+        .map(|_| open(&mut l, &server, USER, PASSWORD))
+        .collect();
+    let (bad, g) = l.ftp.connect(peer.addr(), config()).unwrap();
+    let bad_login = l.ftp.login(bad, "u", "p").unwrap();
+    let bad_sink = Shared::default();
+    let bad_get = l.ftp.retrieve(bad, "x", bad_sink.clone()).unwrap();
+    let bad_next = l.ftp.noop(bad).unwrap();
+    let gets: Vec<_> = good
+        .iter()
+        .map(|&s| l.ftp.retrieve_to_vec(s, "big.bin", 4 << 20).unwrap())
+        .collect();
+
+    let done = l.wait_all(&[g, bad_login, bad_get, bad_next]);
+    assert!(done[0].result.is_ok() && done[1].result.is_ok());
+    let err = done[2].result.as_ref().unwrap_err();
+    assert!(err.is_fatal(), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Op(OpError::ConnectionClosed) | Error::Op(OpError::Truncated { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(bad_sink.0.borrow().len() <= 100_000);
+    assert!(matches!(
+        done[3].result,
+        Err(Error::Usage(UsageError::Closed))
+    ));
+    assert!(l.ftp.session(bad).is_none(), "the failed session ended");
+
+    for c in l.wait_all(&gets) {
+        assert_eq!(c.data.as_ref().unwrap(), &big);
+    }
+    for &s in &good {
+        assert!(l.ftp.session(s).unwrap().is_idle());
+    }
+}
+
+#[test]
+fn abort_a_running_download() {
+    let server = LocalServer::start();
+    server.write_file("big.bin", &bytes(1, 32 << 20)).unwrap();
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, USER, PASSWORD);
+    let sink = Shared::default();
+    let get = l.ftp.retrieve(s, "big.bin", sink.clone()).unwrap();
+    while sink.0.borrow().len() < 100_000 {
+        l.turn(Duration::from_millis(10));
+        assert!(!l.done.contains_key(&get), "finished before the abort");
+    }
+    assert_eq!(l.ftp.abort(s).unwrap(), get);
+    let c = l.wait(get);
+    eprintln!("abort: {:?}", c.result);
+    assert!(
+        matches!(c.result, Ok(Outcome::Aborted { .. }) | Err(Error::Op(_))),
+        "{c:?}"
+    );
+    // the control connection is in step: the next command works
+    let after = l.ftp.retrieve_to_vec(s, "big.bin", 64 << 20).unwrap();
+    let c = l.wait(after);
+    assert!(c.result.is_ok(), "{:?}", c.result);
+    assert_eq!(c.data.unwrap().len(), 32 << 20);
+}
+
+#[test]
+fn disconnect_by_the_caller_completes_everything() {
+    let server = LocalServer::start();
+    let mut l = Loop::new(2);
+    let s = open(&mut l, &server, USER, PASSWORD);
+    let a = l.ftp.noop(s).unwrap();
+    let b = l.ftp.pwd(s).unwrap();
+    l.ftp.disconnect(s).unwrap();
+    let done = l.wait_all(&[a, b]);
+    assert!(done
+        .iter()
+        .all(|c| matches!(c.result, Err(Error::Usage(UsageError::Closed)))));
+    assert!(l.ftp.is_empty());
+    // the slot is usable again, with a new id
+    let s2 = open(&mut l, &server, USER, PASSWORD);
+    assert_ne!(s, s2);
+    assert_eq!(s.slot(), s2.slot());
+}
+
+#[test]
+fn sessions_full_is_an_error() {
+    let server = LocalServer::start();
+    let mut l = Loop::new(1);
+    let _s = open(&mut l, &server, USER, PASSWORD);
+    assert!(matches!(
+        l.ftp.connect(server.addr(), config()),
+        Err(Error::NoFreeSlot(1))
+    ));
+}

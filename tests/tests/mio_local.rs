@@ -296,7 +296,13 @@ fn active_mode_retrieve_and_store() {
 struct Gate {
     got: Rc<RefCell<Vec<u8>>>,
     open: Rc<RefCell<bool>>,
-    chunk: usize,
+    chunk: Rc<RefCell<usize>>,
+}
+
+impl Gate {
+    fn chunk_set(&self, n: usize) {
+        *self.chunk.borrow_mut() = n;
+    }
 }
 
 impl Write for Gate {
@@ -305,7 +311,7 @@ impl Write for Gate {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         *self.open.borrow_mut() = false;
-        let n = data.len().min(self.chunk);
+        let n = data.len().min(*self.chunk.borrow());
         self.got.borrow_mut().extend_from_slice(&data[..n]);
         Ok(n)
     }
@@ -317,7 +323,7 @@ impl Write for Gate {
 #[test]
 fn a_refusing_sink_stops_socket_reads() {
     let server = LocalServer::start();
-    let data = bytes(3, 8 << 20);
+    let data = bytes(3, 4 << 20);
     server.write_file("big.bin", &data).unwrap();
     let options = Options {
         data_buffer: 32 * 1024,
@@ -328,7 +334,7 @@ fn a_refusing_sink_stops_socket_reads() {
     let gate = Gate {
         got: Rc::default(),
         open: Rc::new(RefCell::new(true)),
-        chunk: 1000,
+        chunk: Rc::new(RefCell::new(1000)),
     };
     let get = l.ftp.retrieve(s, "big.bin", gate.clone()).unwrap();
 
@@ -345,11 +351,12 @@ fn a_refusing_sink_stops_socket_reads() {
     assert!(!l.done.contains_key(&get));
 
     // Now let it take everything, one resume per chunk.
+    gate.chunk_set(16 * 1024);
     let mut rounds = 0u32;
     while !l.done.contains_key(&get) {
         *gate.open.borrow_mut() = true;
         l.ftp.resume(s).unwrap();
-        l.turn(Duration::from_millis(5));
+        l.turn(Duration::from_millis(1));
         rounds += 1;
         assert!(rounds < 100_000, "no progress");
         let held = l.ftp.progress(s).unwrap_or(data.len() as u64) - gate.got.borrow().len() as u64;

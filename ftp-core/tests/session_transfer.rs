@@ -618,6 +618,44 @@ fn passive_connect_refused() {
     t.still_usable();
 }
 
+/// A reply nobody asked for while the data connection is being set up ends the transfer
+/// with the error of its class (ftplib: error_temp / error_perm), not as an unexpected
+/// positive reply.
+#[test]
+fn unsolicited_negative_reply_during_set_up_keeps_its_class() {
+    for (line, temporary) in [
+        ("425 Passive listener timed out", true),
+        ("550 Permission denied", false),
+    ] {
+        let mut t = Script::logged_in(plain());
+        t.start(retr("f"));
+        t.client("TYPE I");
+        t.server("200 ok");
+        t.client("EPSV");
+        t.server("229 Entering Extended Passive Mode (|||50000|)");
+        t.event();
+        t.server(line);
+        t.expect_data(DataIntent::Close);
+        match t.err() {
+            OpError::Temporary(r) if temporary => assert_eq!(r.code().get(), 425),
+            OpError::Permanent(r) if !temporary => assert_eq!(r.code().get(), 550),
+            other => panic!("{line}: {other:?}"),
+        }
+        t.no_client();
+        t.still_usable();
+    }
+    // Active mode, waiting for the listener: the same.
+    let mut t = Script::logged_in(active());
+    t.start(retr("f"));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.expect_data(DataIntent::Listen { tls: false });
+    t.server("500 Unexpected");
+    t.expect_data(DataIntent::Close);
+    assert!(matches!(t.err(), OpError::Permanent(_)));
+    t.still_usable();
+}
+
 #[test]
 fn passive_connect_timeout() {
     let mut t = Script::logged_in(Config {

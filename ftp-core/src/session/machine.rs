@@ -888,8 +888,10 @@ impl Session {
                 _ => err(reply),
             },
             Phase::Connecting | Phase::Listening => {
-                // Nothing was asked: an unsolicited reply in the middle of a set-up.
-                Flow::Done(Err(OpError::Reply(reply)))
+                // Nothing was asked: an unsolicited reply in the middle of a set-up (e.g. a
+                // server giving up on its passive listener). Mapped by class like any other
+                // final reply: 4xx is error_temp, 5xx error_perm, a positive one error_reply.
+                err(reply)
             }
         }
     }

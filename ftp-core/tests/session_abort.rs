@@ -121,6 +121,28 @@ fn transfers_226_first_then_abors_226() {
 }
 
 #[test]
+fn transfers_226_first_then_abor_not_implemented() {
+    // RFC 959 lists 500/501/502 among ABOR's replies. After the transfer's 226, a server
+    // without ABOR answers 502 before NOOP's 200: that 502 is absorbed, not taken for
+    // NOOP's reply (which would leave NOOP's 200 to be read as the next command's reply).
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("226 Transfer complete.");
+    t.client("NOOP");
+    t.server("502 ABOR not implemented.");
+    t.no_event();
+    assert!(!t.s.is_idle());
+    t.server("200 NOOP ok.");
+    assert!(matches!(t.err(), OpError::Permanent(ref r) if r.code().get() == 502));
+    t.start(Operation::Pwd);
+    t.client("PWD");
+    t.server("257 \"/pub\" is the current directory");
+    assert_eq!(t.ok(), Outcome::Path(b"/pub".to_vec()));
+}
+
+#[test]
 fn transfers_226_first_then_abors_225() {
     let mut t = downloading();
     t.abort();

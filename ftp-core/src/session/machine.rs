@@ -174,8 +174,9 @@ enum AbortStage {
     First,
     /// The transfer ended with an error reply (426, 451, ...); `ABOR`'s reply comes next.
     AfterTransferReply,
-    /// A 226 came first: it is either the transfer's (then `ABOR`'s 225/226 follows) or
-    /// `ABOR`'s only reply. `NOOP` was sent to find out: replies up to `NOOP`'s are read.
+    /// A 226 came first: it is either the transfer's (then `ABOR`'s reply follows: 225/226,
+    /// or 500/502 where `ABOR` is unknown) or `ABOR`'s only reply. `NOOP` was sent to find
+    /// out: replies up to `NOOP`'s (200) are read.
     Sync { abor_reply: Reply, absorbed: bool },
 }
 
@@ -1106,18 +1107,19 @@ impl Session {
                 abor_reply,
                 absorbed,
             } => {
-                if !absorbed && (code == 225 || code == 226) {
-                    // The first 226 was the transfer's; this is ABOR's.
-                    a.stage = AbortStage::Sync {
-                        abor_reply: reply,
-                        absorbed: true,
+                // NOOP answers 200 (every server we know); one reply before it is never
+                // NOOP's: absorb it, so that NOOP's reply is not left for the next operation.
+                if !absorbed && code != 200 {
+                    let abor_reply = if code == 426 || code == 451 {
+                        // The first 226 was ABOR's and the aborted transfer's own failure
+                        // reply comes late (libunftp: `226 Closed data channel`, then
+                        // `426 Connection closed`).
+                        abor_reply
+                    } else {
+                        // ABOR's own reply (225/226, or 500/502 from a server without
+                        // ABOR): the first 226 was the transfer's.
+                        reply
                     };
-                    self.await_reply(now);
-                    Flow::Wait(Op::Abort(a))
-                } else if !absorbed && (code == 426 || code == 451) {
-                    // The first 226 was ABOR's and the aborted transfer's own failure
-                    // reply comes late (libunftp: `226 Closed data channel`, then
-                    // `426 Connection closed`); never a reply to NOOP.
                     a.stage = AbortStage::Sync {
                         abor_reply,
                         absorbed: true,

@@ -54,7 +54,8 @@
 //! `226` (transfer cut), `226` + `226` (transfer had finished), `225`, or a lone `226`. The
 //! first two are told apart from the last by the first reply: after `426` one more reply is
 //! read; after `225` none; after an ambiguous `226` the session sends `NOOP` and reads
-//! until its reply, absorbing one more 225/226. The control connection is in step afterwards.
+//! until its `200`, absorbing the one reply that may come before it (`ABOR`'s 225/226, or
+//! 500/502 from a server without `ABOR`). The control connection is in step afterwards.
 //!
 //! # FTPS (RFC 4217)
 //! [`Operation::AuthTls`] sends `AUTH TLS`; on `234` it emits [`TlsIntent::UpgradeControl`]

@@ -5,7 +5,9 @@
 mod session_common;
 use session_common::*;
 
-use ftp_core::session::{DataEvent, DataIntent, OpError, Operation, Outcome, UsageError};
+use ftp_core::session::{
+    DataEvent, DataIntent, OpError, Operation, Outcome, TransferKind, UsageError,
+};
 
 /// A download in progress: 150 received, data moving.
 fn downloading() -> Script {
@@ -196,6 +198,70 @@ fn abort_while_a_setup_reply_is_owed_waits_for_it() {
     t.no_client(); // nothing is sent before the EPSV reply
     t.server("229 Entering Extended Passive Mode (|||50000|)");
     t.no_event(); // no connection is made
+    t.client("ABOR");
+    t.server("225 No transfer to ABOR.");
+    assert_eq!(aborted(&mut t), 225);
+    t.still_usable();
+}
+
+#[test]
+fn abort_while_type_is_owed_forgets_the_type() {
+    // The server may switch to binary in the reply the abort swallows: the next ASCII
+    // listing must send TYPE A again, not run in binary.
+    let mut t = Script::logged_in(plain());
+    t.start(transfer(TransferKind::Nlst(None), true, None));
+    t.client("TYPE A");
+    t.server("200 Switching to ASCII mode.");
+    t.epsv_connect(50000);
+    t.client("NLST");
+    t.server("150 Here comes the directory listing.\n226 Directory send OK.");
+    t.event();
+    t.data(DataEvent::Finished { bytes: 0 });
+    t.ok();
+    t.start(retr("f"));
+    t.client("TYPE I");
+    t.abort();
+    t.server("200 Switching to Binary mode.");
+    t.client("ABOR");
+    t.server("225 No transfer to ABOR.");
+    assert_eq!(aborted(&mut t), 225);
+    t.start(transfer(TransferKind::Nlst(None), true, None));
+    t.client("TYPE A");
+}
+
+#[test]
+fn abort_while_rest_is_owed_clears_the_restart_marker() {
+    // vsftpd and pyftpdlib keep a REST offset until a transfer command uses it, and ABOR
+    // does not reset it: without `REST 0` the next plain download would start at 4096.
+    let mut t = Script::logged_in(plain());
+    t.start(transfer(
+        TransferKind::Retr(b"f".to_vec()),
+        false,
+        Some(4096),
+    ));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.epsv_connect(50000);
+    t.client("REST 4096");
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.no_client();
+    t.server("350 Restart position accepted (4096).");
+    t.client("REST 0");
+    t.no_client();
+    t.server("350 Restart position accepted (0).");
+    t.client("ABOR");
+    t.server("225 No transfer to ABOR.");
+    assert_eq!(aborted(&mut t), 225);
+    t.still_usable();
+
+    // A refused REST left no marker: ABOR directly.
+    t.start(transfer(TransferKind::Retr(b"f".to_vec()), false, Some(1)));
+    t.epsv_connect(50000);
+    t.client("REST 1");
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.server("502 REST not implemented.");
     t.client("ABOR");
     t.server("225 No transfer to ABOR.");
     assert_eq!(aborted(&mut t), 225);

@@ -167,7 +167,9 @@ pub(super) struct Abort {
 #[derive(Debug)]
 enum AbortStage {
     /// A reply to a set-up command is outstanding; `ABOR` is sent once it arrives.
-    Deferred,
+    /// `clear_rest`: that command is `REST`; if the server accepts it, `REST 0` goes first
+    /// so that its restart marker does not apply to the next transfer.
+    Deferred { clear_rest: bool },
     /// `ABOR` sent and nothing else owed: the next final reply is `ABOR`'s.
     Single,
     /// `ABOR` sent while the transfer's final reply was still owed.
@@ -1041,8 +1043,14 @@ impl Session {
             self.intent(DataIntent::Close);
         }
         self.data_deadline = None;
+        if t.phase == Phase::Type {
+            // The `TYPE` reply will be read by the abort: the server's type is unknown.
+            self.cur_type = None;
+        }
         let stage = if t.phase.awaits_reply() {
-            AbortStage::Deferred
+            AbortStage::Deferred {
+                clear_rest: t.phase == Phase::Rest,
+            }
         } else {
             self.send(now, Command::Abor);
             match t.phase {
@@ -1078,7 +1086,14 @@ impl Session {
             return Flow::Wait(Op::Abort(a));
         }
         match core::mem::replace(&mut a.stage, AbortStage::Single) {
-            AbortStage::Deferred => {
+            AbortStage::Deferred { clear_rest } if clear_rest && cls.is_positive() => {
+                // The server keeps a restart offset until a transfer command uses it
+                // (vsftpd, pyftpdlib): reset it, or the next download would start there.
+                self.send(now, Command::Rest(0));
+                a.stage = AbortStage::Deferred { clear_rest: false };
+                Flow::Wait(Op::Abort(a))
+            }
+            AbortStage::Deferred { .. } => {
                 self.send(now, Command::Abor);
                 a.stage = AbortStage::Single;
                 Flow::Wait(Op::Abort(a))

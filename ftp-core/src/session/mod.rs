@@ -537,8 +537,9 @@ impl Session {
 
     /// Aborts the transfer in flight (RFC 959 §4.1.3): the data connection is closed
     /// ([`DataIntent::Close`]), `ABOR` is sent (after the reply to a set-up command, if one
-    /// is outstanding, and after `REST 0` if that command was an accepted `REST`) and the transfer ends with [`Outcome::Aborted`] once the server's
-    /// answers are read. When idle, sends `ABOR` as an operation of its own. Fails with
+    /// is outstanding, and after `REST 0` if that command was an accepted `REST`) and the
+    /// transfer ends with [`Outcome::Aborted`] once the server's answers are read. When
+    /// idle, sends `ABOR` as an operation of its own. Fails with
     /// [`UsageError::NotAbortable`] during other operations or a running abort.
     pub fn abort(&mut self, now: Instant) -> Result<(), UsageError> {
         if self.closed {

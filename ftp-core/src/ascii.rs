@@ -237,7 +237,7 @@ impl LineSplitter {
             None => {
                 self.scan = self.buf.len();
                 // One byte of slack: a CR that may belong to the line end.
-                if self.buf.len() - self.start > self.max_line + 1 {
+                if self.buf.len() - self.start > self.max_line.saturating_add(1) {
                     Err(LineTooLong {
                         limit: self.max_line,
                     })
@@ -334,6 +334,17 @@ mod tests {
         assert_eq!(s.next_line().unwrap(), None);
         assert_eq!(s.finish().unwrap(), Some(b"ab".to_vec()));
         assert_eq!(s.finish().unwrap(), None);
+    }
+
+    #[test]
+    fn splitter_without_a_practical_limit() {
+        // `usize::MAX` as "no limit" must not overflow (a panic in debug builds, every
+        // partial line refused in release ones).
+        let mut s = LineSplitter::new(usize::MAX);
+        s.push(b"abc");
+        assert_eq!(s.next_line().unwrap(), None);
+        s.push(b"\r\n");
+        assert_eq!(s.next_line().unwrap(), Some(&b"abc"[..]));
     }
 
     #[test]

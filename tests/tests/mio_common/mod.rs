@@ -80,6 +80,18 @@ impl Loop {
         ops.iter().map(|op| self.done.remove(op).unwrap()).collect()
     }
 
+    /// Runs until every op in `ops` completed, leaving their completions in `done`.
+    pub fn wait_all_keep(&mut self, ops: &[OpId]) {
+        let start = Instant::now();
+        while !ops.iter().all(|op| self.done.contains_key(op)) {
+            assert!(
+                start.elapsed() < LIMIT,
+                "operations did not complete in time"
+            );
+            self.turn(Duration::from_millis(500));
+        }
+    }
+
     /// Runs until `op` completed.
     pub fn wait(&mut self, op: OpId) -> Completion {
         self.wait_all(&[op]).pop().unwrap()

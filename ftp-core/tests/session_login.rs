@@ -85,6 +85,26 @@ fn account_asked_after_password() {
 }
 
 #[test]
+fn secrets_stay_out_of_the_sessions_debug_output() {
+    let mut t = Script::greeted(plain());
+    t.start(login("ftptest", "hunter2-secret", Some("acct-secret")));
+    t.client("USER ftptest");
+    let dump = format!("{:?}", t.s);
+    assert!(dump.contains("ftptest"), "{dump}");
+    assert!(!dump.contains("hunter2-secret"), "{dump}");
+    assert!(!dump.contains("acct-secret"), "{dump}");
+    // `PASS` queued and not yet written: its bytes are not shown either.
+    let mut s = t.s;
+    s.handle_input(t.now, b"331 Password required\r\n");
+    assert!(s.poll_transmit().starts_with(b"PASS hunter2-secret"));
+    let dump = format!("{s:?}");
+    let secret_bytes = format!("{:?}", &b"hunter2"[..]);
+    let secret_bytes = &secret_bytes[1..secret_bytes.len() - 1];
+    assert!(!dump.contains(secret_bytes), "{dump}");
+    assert!(dump.contains("pending_transmit"), "{dump}");
+}
+
+#[test]
 fn account_asked_after_user() {
     let mut t = Script::greeted(plain());
     t.start(login("ftptest", "pw", Some("acct1")));

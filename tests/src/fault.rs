@@ -298,6 +298,8 @@ impl<const N: usize> IntoActions for [Vec<Action>; N] {
 #[derive(Clone, Debug)]
 struct Rule {
     verb: String,
+    /// `Some`: only for a command line with exactly this argument.
+    arg: Option<Vec<u8>>,
     actions: Vec<Action>,
     /// `Some(n)`: used `n` more times, then skipped.
     remaining: Option<usize>,
@@ -345,6 +347,19 @@ impl Script {
     pub fn on(mut self, verb: &str, actions: impl IntoActions) -> Script {
         self.rules.push(Rule {
             verb: verb.to_ascii_uppercase(),
+            arg: None,
+            actions: actions.into_actions(),
+            remaining: None,
+        });
+        self
+    }
+
+    /// What to do each time the verb arrives with exactly this argument (`"LIST sub"`:
+    /// verb `LIST`, argument `sub`); other arguments fall through to older rules.
+    pub fn on_arg(mut self, verb: &str, arg: &[u8], actions: impl IntoActions) -> Script {
+        self.rules.push(Rule {
+            verb: verb.to_ascii_uppercase(),
+            arg: Some(arg.to_vec()),
             actions: actions.into_actions(),
             remaining: None,
         });
@@ -355,6 +370,7 @@ impl Script {
     pub fn once(mut self, verb: &str, actions: impl IntoActions) -> Script {
         self.rules.push(Rule {
             verb: verb.to_ascii_uppercase(),
+            arg: None,
             actions: actions.into_actions(),
             remaining: Some(1),
         });
@@ -367,10 +383,13 @@ impl Script {
         self
     }
 
-    /// The actions for `verb`, using up a `once` rule.
-    fn actions_for(&mut self, verb: &str) -> Vec<Action> {
+    /// The actions for `verb` with `arg`, using up a `once` rule.
+    fn actions_for(&mut self, verb: &str, arg: &[u8]) -> Vec<Action> {
         for rule in self.rules.iter_mut().rev() {
             if rule.verb != verb || rule.remaining == Some(0) {
+                continue;
+            }
+            if rule.arg.as_deref().is_some_and(|a| a != arg) {
                 continue;
             }
             if let Some(n) = &mut rule.remaining {
@@ -546,7 +565,7 @@ impl Conn<'_> {
                 .iter()
                 .position(|&b| b == b' ')
                 .map_or(&[][..], |i| &line[i + 1..]);
-            let actions = script.actions_for(&verb);
+            let actions = script.actions_for(&verb, arg);
             self.perform(&actions, arg)?;
         }
     }
@@ -883,12 +902,13 @@ mod tests {
             Action::Send(b) => String::from_utf8_lossy(b).into_owned(),
             _ => unreachable!(),
         };
-        assert_eq!(text(s.actions_for("RETR")), "150 first\r\n");
-        assert_eq!(text(s.actions_for("RETR")), "450 new\r\n");
-        assert_eq!(
-            text(s.actions_for("DELE")),
-            "502 Command not implemented.\r\n"
-        );
+        assert_eq!(text(s.actions_for("RETR", b"f")), "150 first\r\n");
+        assert_eq!(text(s.actions_for("RETR", b"f")), "450 new\r\n");
+        let none = "502 Command not implemented.\r\n";
+        assert_eq!(text(s.actions_for("DELE", b"f")), none);
+        let mut s = s.on_arg("LIST", b"sub", reply("226 sub"));
+        assert_eq!(text(s.actions_for("LIST", b"sub")), "226 sub\r\n");
+        assert_eq!(text(s.actions_for("LIST", b"other")), none);
     }
 
     #[test]

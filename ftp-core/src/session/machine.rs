@@ -79,7 +79,6 @@ pub(super) enum Expect {
     Quit,
 }
 
-#[derive(Debug)]
 pub(super) struct Login {
     user: String,
     password: String,
@@ -87,6 +86,20 @@ pub(super) struct Login {
     stage: LoginStage,
     /// The reply that completed the login (kept while FEAT/OPTS run).
     result: Option<Reply>,
+}
+
+/// Secrets stay out of `{:?}` of a [`Session`] (drivers log it; `PASS` and `ACCT` are
+/// sensitive, see [`Command::is_sensitive`]).
+impl core::fmt::Debug for Login {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Login")
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .field("account", &self.account.as_ref().map(|_| "<hidden>"))
+            .field("stage", &self.stage)
+            .field("result", &self.result)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -193,7 +193,6 @@ use machine::{Expect, Login, Op, Transfer};
 /// }
 /// # let _ = greet;
 /// ```
-#[derive(Debug)]
 pub struct Session {
     config: Config,
     /// The control connection's peer: passive data connections go to its IP.
@@ -219,6 +218,29 @@ pub struct Session {
     data_open: bool,
     reply_deadline: Option<Instant>,
     data_deadline: Option<Instant>,
+}
+
+/// Shows the state, not the control bytes waiting to be sent (they may hold `PASS`);
+/// the login in flight hides its password and account.
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("peer", &self.peer)
+            .field("op", &self.op)
+            .field("closed", &self.closed)
+            .field("pending_transmit", &self.poll_transmit().len())
+            .field("events", &self.events)
+            .field("cur_type", &self.cur_type)
+            .field("epsv_refused", &self.epsv_refused)
+            .field("eprt_refused", &self.eprt_refused)
+            .field("control_tls", &self.control_tls)
+            .field("data_tls", &self.data_tls)
+            .field("data_open", &self.data_open)
+            .field("reply_deadline", &self.reply_deadline)
+            .field("data_deadline", &self.data_deadline)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {

@@ -16,7 +16,7 @@ use ftp_core::command::Command;
 use ftp_core::reply::Reply;
 use ftp_core::session::{
     Config, DataEvent, DataFailure, DataIntent, Direction, Event, OpError, Operation, Outcome,
-    Session,
+    Session, TlsIntent,
 };
 
 use crate::error::{Error, Result};
@@ -26,14 +26,81 @@ const DEFAULT_DATA_CONNECT: Duration = Duration::from_secs(60);
 /// How long one wait on the control socket lasts while a listener waits for the server.
 const ACCEPT_POLL: Duration = Duration::from_millis(2);
 
+/// The TLS side of a connection (feature `tls`); without the feature no value exists.
+#[cfg(feature = "tls")]
+pub(crate) type TlsCtx = crate::tls::TlsContext;
+/// The TLS side of a connection (feature `tls`); without the feature no value exists.
+#[cfg(not(feature = "tls"))]
+pub(crate) type TlsCtx = std::convert::Infallible;
+
+/// A socket, clear or TLS (control and data connections alike).
+#[derive(Debug)]
+enum Sock {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<crate::tls::TlsStream>),
+}
+
+impl Sock {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Sock::Plain(s) => s,
+            #[cfg(feature = "tls")]
+            Sock::Tls(s) => &s.sock,
+        }
+    }
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        self.tcp().set_nonblocking(on)
+    }
+    fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        self.tcp().set_read_timeout(t)
+    }
+    fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        self.tcp().set_write_timeout(t)
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.tcp().local_addr()
+    }
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.tcp().shutdown(how)
+    }
+}
+
+impl Read for Sock {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Sock::Plain(s) => s.read(buf),
+            #[cfg(feature = "tls")]
+            Sock::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Sock {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sock::Plain(s) => s.write(buf),
+            #[cfg(feature = "tls")]
+            Sock::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sock::Plain(s) => s.flush(),
+            #[cfg(feature = "tls")]
+            Sock::Tls(s) => s.flush(),
+        }
+    }
+}
+
 /// The data connection, as far as it got.
 #[derive(Debug)]
 enum Data {
     None,
     /// Active mode: waiting for the server to connect.
     Listener(TcpListener),
-    /// Connected (passive) or accepted (active).
-    Stream(TcpStream),
+    /// Connected (passive) or accepted (active); TLS once the handshake ran.
+    Stream(Sock),
 }
 
 /// What the session asked for with [`DataIntent::Stream`].
@@ -56,7 +123,11 @@ pub(crate) enum Step {
 /// One control connection and its session.
 #[derive(Debug)]
 pub(crate) struct Conn {
-    control: TcpStream,
+    control: Sock,
+    /// FTPS: the per-connection TLS configuration and server name (control and data).
+    tls: Option<TlsCtx>,
+    /// The data connection of the transfer in flight must run TLS (`PROT P`).
+    data_tls: bool,
     session: Session,
     rbuf: Box<[u8]>,
     data: Data,
@@ -105,6 +176,7 @@ impl Conn {
         connect_timeout: Option<Duration>,
         mut config: Config,
         debuglevel: u8,
+        implicit_tls: Option<TlsCtx>,
     ) -> Result<(Conn, Reply)> {
         let mut last = None;
         let mut control = None;
@@ -132,9 +204,17 @@ impl Conn {
         let _ = control.set_nodelay(true);
         let peer = control.peer_addr()?;
         config.trace_replies = debuglevel > 0;
-        let session = Session::new(config, peer, now());
+        let (control, session) = match &implicit_tls {
+            None => (Sock::Plain(control), Session::new(config, peer, now())),
+            Some(ctx) => {
+                let control = implicit_handshake(ctx, control, config.reply_timeout)?;
+                (control, Session::new_implicit_tls(config, peer, now()))
+            }
+        };
         let mut conn = Conn {
             control,
+            tls: implicit_tls,
+            data_tls: false,
             session,
             rbuf: vec![0; 16 * 1024].into_boxed_slice(),
             data: Data::None,
@@ -333,7 +413,8 @@ impl Conn {
     fn process_events(&mut self) {
         while let Some(ev) = self.session.poll_event() {
             match ev {
-                Event::Transmit | Event::Tls(_) => {}
+                Event::Transmit => {}
+                Event::Tls(intent) => self.tls_intent(intent),
                 Event::Reply(r) => self.log_reply(&r),
                 Event::Data(DataIntent::Connect { addr, .. }) => self.data_connect(addr),
                 Event::Data(DataIntent::Listen { .. }) => self.data_listen(),
@@ -341,8 +422,9 @@ impl Conn {
                     direction,
                     expected_size,
                     ascii,
-                    ..
+                    tls,
                 }) => {
+                    self.data_tls = tls;
                     self.stream = Some(StreamInfo {
                         direction,
                         expected_size,
@@ -382,7 +464,7 @@ impl Conn {
         }
         let ev = match TcpStream::connect_timeout(&addr, timeout) {
             Ok(s) => {
-                self.data = Data::Stream(s);
+                self.data = Data::Stream(Sock::Plain(s));
                 DataEvent::Connected
             }
             Err(e) => {
@@ -505,7 +587,7 @@ impl Conn {
                             log::info!("*data* accepted {peer}");
                         }
                         s.set_nonblocking(false)?;
-                        self.data = Data::Stream(s);
+                        self.data = Data::Stream(Sock::Plain(s));
                         self.session.handle_data_event(now(), DataEvent::Accepted);
                         self.process_events();
                     }
@@ -550,6 +632,9 @@ impl Conn {
         }
         self.data_bytes = 0;
         self.set_data_timeouts();
+        if self.data_tls {
+            return Ok(self.data_handshake());
+        }
         Ok(true)
     }
 
@@ -566,7 +651,9 @@ impl Conn {
             };
             match s.read(buf) {
                 Ok(0) => {
-                    self.data = Data::None;
+                    if let Data::Stream(s) = std::mem::replace(&mut self.data, Data::None) {
+                        close_after_download(s);
+                    }
                     let bytes = self.data_bytes;
                     self.session
                         .handle_data_event(now(), DataEvent::Finished { bytes });
@@ -619,8 +706,20 @@ impl Conn {
             ));
         };
         let _ = s.flush();
-        if let Err(e) = s.shutdown(Shutdown::Write) {
+        // TLS: close_notify first, see `tls::finish_upload`.
+        let shut = match s {
+            Sock::Plain(p) => p.shutdown(Shutdown::Write),
+            #[cfg(feature = "tls")]
+            Sock::Tls(_) => Ok(()),
+        };
+        if let Err(e) = shut {
             if e.kind() != io::ErrorKind::NotConnected {
+                return Err(self.data_error(e));
+            }
+        }
+        #[cfg(feature = "tls")]
+        if let Data::Stream(Sock::Tls(t)) = std::mem::replace(&mut self.data, Data::None) {
+            if let Err(e) = crate::tls::finish_upload(*t) {
                 return Err(self.data_error(e));
             }
         }
@@ -694,10 +793,184 @@ impl Conn {
         }
     }
 
+    /// Whether the control connection runs TLS.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn is_control_tls(&self) -> bool {
+        !matches!(self.control, Sock::Plain(_))
+    }
+
+    /// The TLS context (feature `tls`), if FTPS was set up on this connection.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn tls_context(&self) -> Option<&TlsCtx> {
+        self.tls.as_ref()
+    }
+
+    /// Sets the TLS context for a coming `AUTH TLS`.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn set_tls_context(&mut self, ctx: TlsCtx) {
+        self.tls = Some(ctx);
+    }
+
+    /// The negotiated TLS version of the control connection.
+    #[cfg(feature = "tls")]
+    pub(crate) fn control_tls_version(&self) -> Option<crate::tls::rustls::ProtocolVersion> {
+        match &self.control {
+            Sock::Tls(s) => s.conn.protocol_version(),
+            Sock::Plain(_) => None,
+        }
+    }
+
+    /// Carries out a [`TlsIntent`]: the `AUTH TLS` handshake, or the `CCC` shutdown. A
+    /// failure closes the session (never a clear-text fallback).
+    #[cfg(feature = "tls")]
+    fn tls_intent(&mut self, intent: TlsIntent) {
+        let timeout = crate::tls::socket_timeout(self.session.config().reply_timeout);
+        // The socket's timeouts change below: set them again before the next read.
+        self.read_timeout = None;
+        let tcp = match self.control.tcp().try_clone() {
+            Ok(t) => t,
+            Err(e) => return self.control_failed(e),
+        };
+        if let Err(e) = tcp
+            .set_read_timeout(timeout)
+            .and_then(|()| tcp.set_write_timeout(timeout))
+        {
+            return self.control_failed(e);
+        }
+        match intent {
+            TlsIntent::UpgradeControl => {
+                let Some(ctx) = &self.tls else {
+                    return self.control_failed(io::Error::other(
+                        "AUTH TLS without a TLS configuration",
+                    ));
+                };
+                if self.debuglevel >= 2 {
+                    log::info!("*tls* handshake on the control connection");
+                }
+                match ctx.handshake(tcp) {
+                    Ok(s) => {
+                        if self.debuglevel > 0 {
+                            log::info!(
+                                "*tls* control connection: {:?}, {:?}",
+                                s.conn.protocol_version(),
+                                s.conn.negotiated_cipher_suite().map(|c| c.suite())
+                            );
+                        }
+                        self.control = Sock::Tls(Box::new(s));
+                        self.session.handle_tls_established(now());
+                    }
+                    Err(e) => self.control_failed(e),
+                }
+            }
+            TlsIntent::DowngradeControl => {
+                let old = std::mem::replace(&mut self.control, Sock::Plain(tcp));
+                match old {
+                    Sock::Tls(s) => match crate::tls::downgrade(*s) {
+                        Ok(_) => self.session.handle_tls_established(now()),
+                        Err(e) => self.control_failed(e),
+                    },
+                    // Already clear (should not happen): nothing to shut down.
+                    Sock::Plain(_) => self.session.handle_tls_established(now()),
+                }
+            }
+        }
+    }
+
+    /// Without the `tls` feature no TLS intent can be carried out: the session closes.
+    #[cfg(not(feature = "tls"))]
+    fn tls_intent(&mut self, _intent: TlsIntent) {
+        self.control_failed(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "TLS needs the `tls` feature of ftp-blocking",
+        ));
+    }
+
+    /// The TLS handshake of a protected data connection (resuming the control connection's
+    /// session). `false` when it failed (reported to the session).
+    #[cfg(feature = "tls")]
+    fn data_handshake(&mut self) -> bool {
+        let failed = |this: &mut Conn, e: io::Error| {
+            if this.debuglevel > 0 {
+                log::info!("*tls* data connection handshake failed: {e}");
+            }
+            this.data = Data::None;
+            this.session.handle_data_event(
+                now(),
+                DataEvent::Failed {
+                    kind: DataFailure::Tls,
+                    bytes: 0,
+                },
+            );
+            false
+        };
+        let tcp = match std::mem::replace(&mut self.data, Data::None) {
+            Data::Stream(Sock::Plain(tcp)) => tcp,
+            other => {
+                // Already TLS (cannot happen) or gone: leave it as it was.
+                self.data = other;
+                return matches!(self.data, Data::Stream(_));
+            }
+        };
+        let Some(ctx) = self.tls.as_mut() else {
+            return failed(self, io::Error::other("PROT P without a TLS configuration"));
+        };
+        match ctx.data_handshake(tcp) {
+            Ok(s) => {
+                if self.debuglevel >= 2 {
+                    log::info!("*tls* data connection: {:?}", s.conn.handshake_kind());
+                }
+                self.data = Data::Stream(Sock::Tls(Box::new(s)));
+                true
+            }
+            Err(e) => failed(self, e),
+        }
+    }
+
+    /// Without the `tls` feature a protected data connection cannot be made.
+    #[cfg(not(feature = "tls"))]
+    fn data_handshake(&mut self) -> bool {
+        self.data = Data::None;
+        self.session.handle_data_event(
+            now(),
+            DataEvent::Failed {
+                kind: DataFailure::Tls,
+                bytes: 0,
+            },
+        );
+        false
+    }
+
     /// Closes the sockets (without `QUIT`).
     pub(crate) fn shutdown(&mut self) {
         self.data = Data::None;
         let _ = self.control.shutdown(Shutdown::Both);
+    }
+}
+
+/// Implicit FTPS: the TLS handshake before the greeting.
+#[cfg(feature = "tls")]
+fn implicit_handshake(ctx: &TlsCtx, tcp: TcpStream, timeout: Option<Duration>) -> Result<Sock> {
+    let t = crate::tls::socket_timeout(timeout);
+    tcp.set_read_timeout(t)?;
+    tcp.set_write_timeout(t)?;
+    match ctx.handshake(tcp) {
+        Ok(s) => Ok(Sock::Tls(Box::new(s))),
+        Err(e) => Err(Error::tls(e)),
+    }
+}
+
+/// Without the `tls` feature there is no TLS context to hand in.
+#[cfg(not(feature = "tls"))]
+fn implicit_handshake(ctx: &TlsCtx, _tcp: TcpStream, _timeout: Option<Duration>) -> Result<Sock> {
+    match *ctx {}
+}
+
+/// The end of a download's data connection: TLS answers the server's `close_notify`.
+fn close_after_download(s: Sock) {
+    match s {
+        Sock::Plain(_) => {}
+        #[cfg(feature = "tls")]
+        Sock::Tls(t) => crate::tls::finish_download(*t),
     }
 }
 

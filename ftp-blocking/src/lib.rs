@@ -44,6 +44,8 @@
 mod conn;
 mod data;
 mod error;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 use std::io::{self, BufRead, Read};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -230,6 +232,15 @@ impl Ftp {
     }
 
     fn open<A: ToSocketAddrs>(&mut self, addr: A) -> Result<Reply> {
+        self.open_with_tls(addr, None)
+    }
+
+    /// [`open`](Ftp::open); with `implicit_tls`, TLS runs from the first byte (implicit FTPS).
+    fn open_with_tls<A: ToSocketAddrs>(
+        &mut self,
+        addr: A,
+        implicit_tls: Option<conn::TlsCtx>,
+    ) -> Result<Reply> {
         self.close();
         let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
         let (conn, welcome) = Conn::open(
@@ -237,6 +248,7 @@ impl Ftp {
             self.connect_timeout,
             self.config.clone(),
             self.debuglevel,
+            implicit_tls,
         )?;
         self.conn = Some(conn);
         self.welcome = Some(welcome.clone());

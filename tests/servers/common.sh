@@ -71,10 +71,12 @@ new_state_dir() {
 }
 
 # self_signed_cert -> $STATE/cert.pem + $STATE/key.pem, RSA 2048, CN=localhost,
-# valid for localhost, 127.0.0.1 and ::1.
+# valid for localhost, 127.0.0.1 and ::1. A leaf certificate (CA:FALSE, serverAuth): rustls'
+# verifier refuses the CA:TRUE that `openssl req -x509` puts in by default (CaUsedAsEndEntity).
 self_signed_cert() {
   if ! openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=localhost" \
       -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+      -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" \
       -keyout "$STATE/key.pem" -out "$STATE/cert.pem" >"$STATE/openssl.log" 2>&1; then
     cat "$STATE/openssl.log" >&2
     fail "could not make a certificate with openssl"

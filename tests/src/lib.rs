@@ -43,6 +43,7 @@ mod local;
 mod ports;
 mod raw;
 mod system;
+pub mod tls;
 
 pub use local::{LocalServer, LocalServerBuilder};
 pub use ports::{free_port, ipv6_available, passive_range};

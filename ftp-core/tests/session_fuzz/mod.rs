@@ -33,6 +33,9 @@
 //!   deadlines run out, then EOF) none is left in flight; with deadlines configured, a session
 //!   with an operation in flight always has one (it cannot hang), and running them out ends the
 //!   operation within a few steps without any input;
+//! - no command is queued while the previous one's reply is outstanding (RFC 959 §5.1), `ABOR`
+//!   excepted: between two commands at least one reply arrived (counted per call, leniently
+//!   when several replies and commands come out of one call);
 //! - control output is a sequence of CRLF-terminated lines without NUL, bare CR or bare LF,
 //!   bounded, and nothing is queued while waiting for the control TLS handshake or once closed;
 //!   a rejected `start` (bad argument, busy, closed) queues nothing and changes nothing;
@@ -237,6 +240,12 @@ struct Harness {
     plan: Vec<Operation>,
     /// Bytes written so far (checked as lines at the end).
     wire: Vec<u8>,
+    /// Bytes of `wire` + pending output already checked for pipelining.
+    queued_seen: usize,
+    /// Replies traced since the last pipelining check.
+    replies_since: usize,
+    /// The last command (not ABOR) has no reply yet.
+    outstanding: bool,
     /// Writes are stalled (opcode 12): pending bytes stay queued.
     stalled: bool,
     tls_pending: bool,
@@ -482,6 +491,9 @@ impl Harness {
             in_flight: Some(OpKind::Greeting),
             plan,
             wire: Vec::new(),
+            queued_seen: 0,
+            replies_since: 0,
+            outstanding: false,
             stalled: false,
             tls_pending: false,
             trace: std::env::var_os("SESSION_FUZZ_TRACE").is_some(),
@@ -730,6 +742,7 @@ impl Harness {
                 any = true;
                 self.event(ev);
             }
+            self.check_pipelining();
             if self.s.is_closed() && !self.wire.ends_with(b"\r\n") {
                 // A command cut by the close (writes were stalled): the connection is gone,
                 // the fragment is not part of the conversation.
@@ -764,6 +777,44 @@ impl Harness {
         }
     }
 
+    /// New commands queued since the last check must each follow a reply (see the module
+    /// docs), `ABOR` excepted.
+    fn check_pipelining(&mut self) {
+        let pending = self.s.poll_transmit();
+        let total = self.wire.len() + pending.len();
+        if total <= self.queued_seen {
+            // nothing new (or the session closed and dropped its queue)
+            self.queued_seen = total;
+            if self.replies_since > 0 {
+                self.outstanding = false;
+            }
+            self.replies_since = 0;
+            return;
+        }
+        let mut all = self.wire.clone();
+        all.extend_from_slice(pending);
+        let new = &all[self.queued_seen.min(all.len())..];
+        let commands = new
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty() && !l.starts_with(b"ABOR"))
+            .count();
+        let credits = self.replies_since + usize::from(!self.outstanding);
+        assert!(
+            commands <= credits,
+            "{commands} command(s) queued after {} reply(ies) (outstanding: {}): {:?}",
+            self.replies_since,
+            self.outstanding,
+            String::from_utf8_lossy(new)
+        );
+        if commands > 0 {
+            self.outstanding = commands == credits;
+        } else if self.replies_since > 0 {
+            self.outstanding = false;
+        }
+        self.replies_since = 0;
+        self.queued_seen = total;
+    }
+
     fn event(&mut self, ev: Event) {
         if self.trace {
             eprintln!("  event {ev:?}");
@@ -772,6 +823,7 @@ impl Harness {
             Event::Transmit => {}
             Event::Reply(r) => {
                 assert!(r.raw().len() <= self.max_reply, "reply beyond the limit");
+                self.replies_since += 1;
             }
             Event::Tls(TlsIntent::UpgradeControl) => {
                 self.tls_pending = true;

@@ -9,12 +9,22 @@
 //! | an endless multi-line reply | 64 MiB | `ErrorKind::Protocol`, peak + < 8 MiB |
 //! | a 64 MiB listing line (`retrlines`) | 64 MiB | `ErrorKind::Protocol`, peak + < 8 MiB |
 //! | a 64 MiB download streamed to a sink | 64 MiB | correct, peak + < 8 MiB |
+//! | mio: a 64 MiB single reply line | 64 MiB | `OpError::Protocol`, peak + < 8 MiB |
+//! | mio: an endless multi-line reply | 64 MiB | `OpError::Protocol`, peak + < 8 MiB |
+//! | mio: a 64 MiB download streamed to a sink | 64 MiB | correct, peak + < 8 MiB |
+//!
+//! (The peak covers all seven cases together.)
 
 mod hostile_common;
 
+use std::time::Instant;
+
 use ftp_blocking::{ErrorKind, Ftp};
+use ftp_core::session::{OpError, Outcome};
+use ftp_mio::{Completion, Sessions};
 use ftp_tests::fault::{flood, raw, reply, well_behaved, Action, FaultServer, Script};
 use hostile_common::{bounded, config, peak_rss, T};
+use mio::{Events, Poll, Token};
 
 const SENT: usize = 64 << 20;
 const ALLOWED: u64 = 8 << 20;
@@ -81,14 +91,74 @@ fn blocking_cases() {
     assert_eq!(n, SENT);
 }
 
+/// Runs the mio loop until one completion arrives (within the bound).
+fn mio_one(ftp: &mut Sessions, poll: &mut Poll) -> Completion {
+    let mut events = Events::with_capacity(16);
+    let start = Instant::now();
+    loop {
+        if let Some(c) = ftp.poll_completion() {
+            return c;
+        }
+        assert!(start.elapsed() < hostile_common::BOUND, "no completion");
+        let t = ftp
+            .poll_timeout(Instant::now())
+            .unwrap_or(hostile_common::BOUND);
+        poll.poll(&mut events, Some(t)).unwrap();
+        for e in events.iter() {
+            ftp.handle_event(e);
+        }
+        ftp.handle_timeouts(Instant::now());
+    }
+}
+
+fn mio_cases() {
+    let mut poll = Poll::new().unwrap();
+    let mut ftp = Sessions::new(poll.registry(), Token(0), 2).unwrap();
+    for greeting in [
+        [raw(b"220 "), flood(b"x", SENT)],
+        [raw(b"220-Hello\r\n"), flood(b" more\r\n", SENT)],
+    ] {
+        let server = FaultServer::start(Script::new().greet_with(greeting));
+        ftp.connect(server.addr(), config()).unwrap();
+        let c = mio_one(&mut ftp, &mut poll);
+        assert!(
+            matches!(c.result, Err(ftp_mio::Error::Op(OpError::Protocol(_)))),
+            "{:?}",
+            c.result
+        );
+    }
+    let mut retr = reply("150 Opening BINARY mode data connection (67108864 bytes).");
+    retr.push(Action::DataFlood {
+        pattern: b"0123456789abcdef".to_vec(),
+        len: SENT,
+    });
+    retr.push(Action::DataClose);
+    retr.extend(reply("226 Transfer complete."));
+    let server = FaultServer::start(well_behaved().on("RETR", retr));
+    let (s, _) = ftp.connect(server.addr(), config()).unwrap();
+    assert!(mio_one(&mut ftp, &mut poll).result.is_ok());
+    ftp.login(s, "u", "p").unwrap();
+    assert!(mio_one(&mut ftp, &mut poll).result.is_ok());
+    ftp.retrieve(s, "big", std::io::sink()).unwrap();
+    match mio_one(&mut ftp, &mut poll).result {
+        Ok(Outcome::Transferred { bytes, .. }) => assert_eq!(bytes, SENT as u64),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn all_cases() {
+    blocking_cases();
+    mio_cases();
+}
+
 #[test]
 fn memory_stays_bounded() {
     let Some(before) = peak_rss() else {
         eprintln!("no VmHWM in /proc/self/status: memory not measured");
-        blocking_cases();
+        all_cases();
         return;
     };
-    blocking_cases();
+    all_cases();
     let after = peak_rss().unwrap();
     let grew = after.saturating_sub(before);
     eprintln!(
@@ -98,7 +168,7 @@ fn memory_stays_bounded() {
     );
     assert!(
         grew < ALLOWED,
-        "peak memory grew by {} KiB while servers sent 4 x {} MiB",
+        "peak memory grew by {} KiB while servers sent 7 x {} MiB",
         grew >> 10,
         SENT >> 20
     );

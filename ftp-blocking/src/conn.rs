@@ -840,9 +840,8 @@ impl Conn {
         match intent {
             TlsIntent::UpgradeControl => {
                 let Some(ctx) = &self.tls else {
-                    return self.control_failed(io::Error::other(
-                        "AUTH TLS without a TLS configuration",
-                    ));
+                    return self
+                        .control_failed(io::Error::other("AUTH TLS without a TLS configuration"));
                 };
                 if self.debuglevel >= 2 {
                     log::info!("*tls* handshake on the control connection");

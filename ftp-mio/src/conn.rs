@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use ftp_core::session::{
     DataEvent, DataFailure, DataIntent, Direction, Event, OpError, Operation, Outcome, Session,
-    UsageError,
+    TlsIntent, UsageError,
 };
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
 
 use crate::data::{failure_kind, DataEnd, Pump, Pumped};
+use crate::tls::Sock;
 use crate::{Completion, Error, OpId, Options, SessionId};
 
 /// What a [`Conn`] needs from its owner while it works.
@@ -41,7 +42,16 @@ struct Current {
     /// A failure only the driver saw (sink, buffer limit, TLS); reported instead of the
     /// core's generic data error.
     local_error: Option<Error>,
+    /// `AUTH TLS`: a failure closes the session (nothing queued may go out in clear text).
+    auth_tls: bool,
 }
+
+/// A session's TLS side (feature `tls`); without the feature no value exists.
+#[cfg(feature = "tls")]
+pub(crate) type TlsCtx = crate::tls::TlsContext;
+/// A session's TLS side (feature `tls`); without the feature no value exists.
+#[cfg(not(feature = "tls"))]
+pub(crate) type TlsCtx = std::convert::Infallible;
 
 /// The data connection.
 enum Data {
@@ -54,8 +64,8 @@ enum Data {
     Listening(TcpListener),
     /// Active: `Stream` came; waiting for the server to connect.
     Accepting(TcpListener),
-    /// Moving bytes.
-    Streaming(TcpStream),
+    /// Moving bytes (TLS once `Stream` asked for it).
+    Streaming(Sock),
 }
 
 /// One FTP session on the caller's poll.
@@ -64,7 +74,15 @@ pub(crate) struct Conn {
     slot: usize,
     tokens: [Token; 3],
     pub(crate) core: Session,
-    control: TcpStream,
+    control: Sock,
+    /// FTPS: the session's TLS configuration and server name (control and data).
+    pub(crate) tls: Option<TlsCtx>,
+    /// After `234`: the control handshake runs; tell the core when it is done.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    upgrading: bool,
+    /// After `200` to `CCC`: the control connection's TLS shutdown runs.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    downgrading: bool,
     /// The non-blocking connect of the control connection completed.
     control_up: bool,
     control_error: Option<io::Error>,
@@ -76,6 +94,8 @@ pub(crate) struct Conn {
     paused: bool,
     /// In `Shared::ready`.
     pub(crate) in_ready: bool,
+    /// The data connection of the transfer in flight runs TLS (`PROT P`).
+    data_tls: bool,
 }
 
 pub(crate) const CONTROL: usize = 0;
@@ -84,6 +104,7 @@ pub(crate) const LISTENER: usize = 2;
 
 impl Conn {
     /// Starts the non-blocking connect and registers the control socket.
+    #[allow(clippy::too_many_arguments)] // crate-private; one call site each
     pub(crate) fn open(
         sh: &mut Shared,
         id: SessionId,
@@ -92,6 +113,7 @@ impl Conn {
         config: ftp_core::session::Config,
         greeting: OpId,
         now: Instant,
+        implicit_tls: Option<TlsCtx>,
     ) -> io::Result<Conn> {
         let mut control = TcpStream::connect(addr)?;
         // Commands are small and each waits for its reply: never delay them.
@@ -101,12 +123,24 @@ impl Conn {
             tokens[CONTROL],
             Interest::READABLE | Interest::WRITABLE,
         )?;
+        let mut control = Sock::plain(control);
+        let core = match &implicit_tls {
+            None => Session::new(config, addr, now),
+            Some(ctx) => {
+                // TLS from the first byte; the ClientHello waits in rustls until connected.
+                start_tls(ctx, &mut control)?;
+                Session::new_implicit_tls(config, addr, now)
+            }
+        };
         Ok(Conn {
             id,
             slot: id.slot(),
             tokens,
-            core: Session::new(config, addr, now),
+            core,
             control,
+            tls: implicit_tls,
+            upgrading: false,
+            downgrading: false,
             control_up: false,
             control_error: None,
             queue: VecDeque::new(),
@@ -114,11 +148,13 @@ impl Conn {
                 op: greeting,
                 end: None,
                 local_error: None,
+                auth_tls: false,
             }),
             data: Data::None,
             pump: Pump::default(),
             paused: false,
             in_ready: false,
+            data_tls: false,
         })
     }
 
@@ -176,7 +212,7 @@ impl Conn {
             return;
         }
         if !self.control_up {
-            match connect_result(&mut self.control) {
+            match connect_result(&mut self.control.tcp) {
                 Ok(true) => self.control_up = true,
                 Ok(false) => return,
                 Err(e) => {
@@ -184,6 +220,9 @@ impl Conn {
                     return;
                 }
             }
+        }
+        if !self.tls_step(now) {
+            return;
         }
         loop {
             match self.control.read(&mut sh.scratch) {
@@ -195,6 +234,16 @@ impl Conn {
                     self.core.handle_input(now, &sh.scratch[..n]);
                     if self.core.is_closed() {
                         return;
+                    }
+                    if self.control.is_tls() {
+                        // A TLS change (CCC) takes effect before the next read: the server's
+                        // close_notify may already be in; it must not read as EOF.
+                        while let Some(ev) = self.core.poll_event() {
+                            self.on_core_event(sh, now, ev);
+                        }
+                        if !self.tls_step(now) {
+                            return;
+                        }
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -289,6 +338,7 @@ impl Conn {
     }
 
     fn start(&mut self, sh: &mut Shared, now: Instant, q: Queued) {
+        let auth_tls = matches!(q.operation, Operation::AuthTls);
         match self.core.start(now, q.operation) {
             Ok(()) => {
                 if q.end.is_some() {
@@ -298,6 +348,7 @@ impl Conn {
                     op: q.op,
                     end: q.end,
                     local_error: None,
+                    auth_tls,
                 });
             }
             Err(e) => sh.completions.push_back(Completion {
@@ -324,6 +375,7 @@ impl Conn {
                     op: new_op,
                     end: None,
                     local_error: None,
+                    auth_tls: false,
                 });
                 new_op
             }
@@ -337,13 +389,86 @@ impl Conn {
             Event::Transmit => {}
             Event::Reply(r) => log::debug!("session {}: {}", self.id, r),
             Event::Data(intent) => self.on_intent(sh, now, intent),
-            Event::Tls(_) => {
-                // No TLS layer here: end the session rather than go on in clear text.
-                self.set_local_error(Error::TlsUnsupported);
-                self.core.handle_eof(now);
+            Event::Tls(intent) => self.tls_intent(now, intent),
+            Event::Completed(result) => {
+                let auth_failed =
+                    result.is_err() && self.current.as_ref().is_some_and(|c| c.auth_tls);
+                self.complete(sh, result);
+                if auth_failed {
+                    // Nothing queued behind AUTH TLS may go out in clear text.
+                    self.core.handle_eof(now);
+                }
             }
-            Event::Completed(result) => self.complete(sh, result),
         }
+    }
+
+    /// Carries out a [`TlsIntent`] (feature `tls`): start the control handshake after
+    /// `234`, or the TLS shutdown after `CCC`. Without TLS support, or without a TLS
+    /// configuration, the session ends rather than go on in clear text.
+    fn tls_intent(&mut self, now: Instant, intent: TlsIntent) {
+        #[cfg(feature = "tls")]
+        {
+            match intent {
+                TlsIntent::UpgradeControl => match &self.tls {
+                    Some(ctx) => match start_tls(ctx, &mut self.control) {
+                        Ok(()) => self.upgrading = true,
+                        Err(e) => return self.control_failed(now, e),
+                    },
+                    None => {
+                        self.set_local_error(Error::TlsUnsupported);
+                        return self.core.handle_eof(now);
+                    }
+                },
+                TlsIntent::DowngradeControl => self.downgrading = true,
+            }
+            // Edge-triggered: the socket may not signal again by itself.
+            self.tls_step(now);
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = intent;
+            self.set_local_error(Error::TlsUnsupported);
+            self.core.handle_eof(now);
+        }
+    }
+
+    /// Moves a control TLS handshake or shutdown on. `false` while one still runs (then the
+    /// control connection carries no FTP bytes yet).
+    fn tls_step(&mut self, now: Instant) -> bool {
+        #[cfg(feature = "tls")]
+        {
+            if self.downgrading {
+                match self.control.downgrade_step() {
+                    Ok(true) => {
+                        self.downgrading = false;
+                        self.core.handle_tls_established(now);
+                    }
+                    Ok(false) => return false,
+                    Err(e) => {
+                        self.downgrading = false;
+                        self.control_failed(now, e);
+                        return false;
+                    }
+                }
+            }
+            if self.control.is_handshaking() {
+                match self.control.drive_handshake() {
+                    Ok(true) => {}
+                    Ok(false) => return false,
+                    Err(e) => {
+                        self.upgrading = false;
+                        self.control_failed(now, e);
+                        return false;
+                    }
+                }
+            }
+            if self.upgrading {
+                self.upgrading = false;
+                self.core.handle_tls_established(now);
+            }
+        }
+        let _ = now;
+        true
     }
 
     fn set_local_error(&mut self, e: Error) {
@@ -361,11 +486,19 @@ impl Conn {
             log::warn!("session {}: a completion without an operation", self.id);
             return;
         };
+        let auth_tls = cur.auth_tls;
         let result = result.map_err(|e| {
             if let Some(local) = cur.local_error.take() {
                 local
             } else if let Some(io) = self.control_error.take() {
-                Error::Io(io)
+                tls_or_io(io)
+            } else if auth_tls {
+                // AUTH TLS refused: a TLS error (the session is closed next).
+                let reply = e.reply().cloned();
+                Error::Tls {
+                    source: io::Error::other(format!("AUTH TLS failed: {e}")),
+                    reply,
+                }
             } else {
                 Error::Op(e)
             }
@@ -382,7 +515,7 @@ impl Conn {
         match intent {
             DataIntent::Connect { addr, tls } => {
                 self.close_data(sh);
-                if tls {
+                if tls && self.tls.is_none() {
                     return self.tls_refused(now);
                 }
                 match TcpStream::connect(addr) {
@@ -401,7 +534,7 @@ impl Conn {
             }
             DataIntent::Listen { tls } => {
                 self.close_data(sh);
-                if tls {
+                if tls && self.tls.is_none() {
                     return self.tls_refused(now);
                 }
                 match self.listen(sh) {
@@ -418,9 +551,10 @@ impl Conn {
                 tls,
                 ..
             } => {
-                if tls {
+                if tls && self.tls.is_none() {
                     return self.tls_refused(now);
                 }
+                self.data_tls = tls;
                 let end_fits = self
                     .current
                     .as_ref()
@@ -434,6 +568,11 @@ impl Conn {
                 self.paused = false;
                 match std::mem::replace(&mut self.data, Data::None) {
                     Data::Connected(stream) => {
+                        let mut stream = Sock::plain(stream);
+                        if let Err(e) = self.data_start_tls(&mut stream) {
+                            let _ = sh.registry.deregister(&mut stream.tcp);
+                            return self.data_failed(sh, now, failure_kind(&e), None);
+                        }
                         self.data = Data::Streaming(stream);
                         // Edge-triggered: bytes may already wait; move them now.
                         self.pump(sh, now);
@@ -452,6 +591,18 @@ impl Conn {
         }
     }
 
+    /// With `PROT P` in force: starts the data connection's TLS, resuming the control
+    /// connection's session (same config and store, same server name).
+    fn data_start_tls(&mut self, sock: &mut Sock) -> io::Result<()> {
+        if !self.data_tls {
+            return Ok(());
+        }
+        match &self.tls {
+            Some(ctx) => start_tls(ctx, sock),
+            None => Err(io::Error::other("PROT P without a TLS configuration")),
+        }
+    }
+
     fn tls_refused(&mut self, now: Instant) {
         self.set_local_error(Error::TlsUnsupported);
         self.core.handle_eof(now);
@@ -459,7 +610,7 @@ impl Conn {
 
     /// Binds a listener on the control connection's local IP (active mode).
     fn listen(&mut self, sh: &mut Shared) -> io::Result<(TcpListener, SocketAddr)> {
-        let ip = self.control.local_addr()?.ip();
+        let ip = self.control.tcp.local_addr()?.ip();
         let mut listener = TcpListener::bind(SocketAddr::new(ip, 0))?;
         let addr = listener.local_addr()?;
         sh.registry
@@ -482,6 +633,11 @@ impl Conn {
                 {
                     self.data = Data::None;
                     return self.data_failed(sh, now, DataFailure::Other, None);
+                }
+                let mut stream = Sock::plain(stream);
+                if let Err(e) = self.data_start_tls(&mut stream) {
+                    let _ = sh.registry.deregister(&mut stream.tcp);
+                    return self.data_failed(sh, now, failure_kind(&e), None);
                 }
                 self.data = Data::Streaming(stream);
                 self.core.handle_data_event(now, DataEvent::Accepted);
@@ -548,8 +704,18 @@ impl Conn {
     pub(crate) fn close_data(&mut self, sh: &mut Shared) {
         match std::mem::replace(&mut self.data, Data::None) {
             Data::None => {}
-            Data::Connecting(mut s) | Data::Connected(mut s) | Data::Streaming(mut s) => {
+            Data::Connecting(mut s) | Data::Connected(mut s) => {
                 let _ = sh.registry.deregister(&mut s);
+            }
+            Data::Streaming(mut s) => {
+                if s.is_tls() {
+                    #[cfg(feature = "tls")]
+                    if let Some(ctx) = self.tls.as_mut() {
+                        ctx.count_data(&s);
+                    }
+                    s.close_notify();
+                }
+                let _ = sh.registry.deregister(&mut s.tcp);
             }
             Data::Listening(mut l) | Data::Accepting(mut l) => {
                 let _ = sh.registry.deregister(&mut l);
@@ -560,7 +726,7 @@ impl Conn {
     /// Deregisters and drops every socket; completes every operation with `error()`.
     pub(crate) fn shut(&mut self, sh: &mut Shared, error: impl Fn() -> Error) {
         self.close_data(sh);
-        let _ = sh.registry.deregister(&mut self.control);
+        let _ = sh.registry.deregister(&mut self.control.tcp);
         if let Some(cur) = self.current.take() {
             sh.completions.push_back(Completion {
                 session: self.id,
@@ -582,13 +748,43 @@ impl Conn {
     /// Deregisters the control socket (the session ended by itself).
     pub(crate) fn release(&mut self, sh: &mut Shared) {
         self.close_data(sh);
-        let _ = sh.registry.deregister(&mut self.control);
+        let _ = sh.registry.deregister(&mut self.control.tcp);
     }
 
     /// The local address of the control connection (for tests and logs).
     pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.control.local_addr()
+        self.control.tcp.local_addr()
     }
+
+    /// The control connection's negotiated TLS version.
+    #[cfg(feature = "tls")]
+    pub(crate) fn control_tls_version(&self) -> Option<crate::tls::rustls::ProtocolVersion> {
+        self.control.protocol_version()
+    }
+}
+
+/// Starts TLS on `sock` with the session's context.
+#[cfg(feature = "tls")]
+fn start_tls(ctx: &TlsCtx, sock: &mut Sock) -> io::Result<()> {
+    ctx.start(sock)
+}
+
+/// Without the `tls` feature there is no context to start TLS with.
+#[cfg(not(feature = "tls"))]
+fn start_tls(ctx: &TlsCtx, _sock: &mut Sock) -> io::Result<()> {
+    match *ctx {}
+}
+
+/// A control connection I/O error: [`Error::Tls`] when rustls produced it.
+fn tls_or_io(io: io::Error) -> Error {
+    #[cfg(feature = "tls")]
+    if crate::tls::is_tls_io_error(&io) {
+        return Error::Tls {
+            source: io,
+            reply: None,
+        };
+    }
+    Error::Io(io)
 }
 
 /// Whether a non-blocking connect finished: `Ok(true)` connected, `Ok(false)` not yet (a

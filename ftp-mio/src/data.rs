@@ -3,12 +3,11 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::Shutdown;
 
 use ftp_core::ascii::{CrlfToLf, LfToCrlf};
 use ftp_core::session::{DataFailure, Direction};
-use mio::net::TcpStream;
 
+use crate::tls::Sock;
 use crate::Error;
 
 /// The local end of a transfer: a sink for downloads, a source for uploads, or a buffer the
@@ -215,6 +214,8 @@ pub(crate) fn failure_kind(e: &io::Error) -> DataFailure {
         | io::ErrorKind::BrokenPipe
         | io::ErrorKind::UnexpectedEof => DataFailure::Reset,
         io::ErrorKind::TimedOut => DataFailure::TimedOut,
+        // What the TLS layer reports (a rustls error; TCP never says InvalidData).
+        io::ErrorKind::InvalidData => DataFailure::Tls,
         _ => DataFailure::Other,
     }
 }
@@ -275,12 +276,7 @@ impl Pump {
 
     /// Moves data in the pump's direction until something would block, the transfer ends,
     /// or `budget` bytes were moved on the socket.
-    pub(crate) fn run(
-        &mut self,
-        stream: &mut TcpStream,
-        end: &mut DataEnd,
-        budget: usize,
-    ) -> Pumped {
+    pub(crate) fn run(&mut self, stream: &mut Sock, end: &mut DataEnd, budget: usize) -> Pumped {
         match self.direction {
             Some(Direction::Download) => self.download(stream, end, budget),
             Some(Direction::Upload) => self.upload(stream, end, budget),
@@ -288,7 +284,7 @@ impl Pump {
         }
     }
 
-    fn download(&mut self, stream: &mut TcpStream, end: &mut DataEnd, budget: usize) -> Pumped {
+    fn download(&mut self, stream: &mut Sock, end: &mut DataEnd, budget: usize) -> Pumped {
         let mut moved = 0usize;
         loop {
             while self.start < self.end {
@@ -340,7 +336,7 @@ impl Pump {
         }
     }
 
-    fn upload(&mut self, stream: &mut TcpStream, end: &mut DataEnd, budget: usize) -> Pumped {
+    fn upload(&mut self, stream: &mut Sock, end: &mut DataEnd, budget: usize) -> Pumped {
         let mut moved = 0usize;
         loop {
             while self.start < self.end {
@@ -357,9 +353,10 @@ impl Pump {
                 }
             }
             if self.eof {
-                return match stream.shutdown(Shutdown::Write) {
-                    Ok(()) => Pumped::Finished,
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => Pumped::Finished,
+                // Clear: shut the write side down. TLS: close_notify, then read to the end.
+                return match stream.finish_upload() {
+                    Ok(true) => Pumped::Finished,
+                    Ok(false) => Pumped::Blocked,
                     Err(e) => Pumped::Failed(failure_kind(&e), None),
                 };
             }

@@ -47,6 +47,19 @@ pub enum Error {
     /// session was closed rather than continuing in clear text.
     #[error("TLS was required but ftp-mio has no TLS support")]
     TlsUnsupported,
+    /// FTPS (feature `tls`): TLS failed or was refused: `AUTH TLS` answered with an error
+    /// (`reply`), a certificate not trusted or not valid for the server name, a failed
+    /// handshake on the control connection, or a bad [`TlsConfig`](crate::tls) setting. A
+    /// session this happens to is closed, never continued in clear text. (A failed handshake
+    /// on a data connection is an [`Error::Op`] data failure; the session goes on.)
+    #[error("TLS: {source}")]
+    Tls {
+        /// The cause (often wrapping a `rustls::Error`).
+        #[source]
+        source: io::Error,
+        /// The server's refusal of `AUTH TLS`, if that is what happened.
+        reply: Option<ftp_core::reply::Reply>,
+    },
     /// The operation could not start: the session closed before its turn, or an argument
     /// cannot be sent (CR, LF or NUL in a path).
     #[error(transparent)]
@@ -76,7 +89,7 @@ impl Error {
     pub fn is_fatal(&self) -> bool {
         match self {
             Error::Op(e) => e.is_fatal(),
-            Error::Io(_) | Error::TlsUnsupported | Error::NoSuchSession => true,
+            Error::Io(_) | Error::TlsUnsupported | Error::Tls { .. } | Error::NoSuchSession => true,
             Error::Usage(u) => *u == UsageError::Closed,
             Error::Local(_)
             | Error::BufferFull { .. }
@@ -97,6 +110,7 @@ impl Error {
     pub fn reply(&self) -> Option<&ftp_core::reply::Reply> {
         match self {
             Error::Op(e) => e.reply(),
+            Error::Tls { reply, .. } => reply.as_ref(),
             _ => None,
         }
     }

@@ -65,14 +65,16 @@
 //! ```
 //!
 //! Sessions are independent: a session whose server disconnects fails its operations alone
-//! ([`Error::is_fatal`]), the others go on. TLS (`AUTH TLS`, `PROT P`) is not supported by
-//! this driver; a session that would need it fails with [`Error::TlsUnsupported`].
+//! ([`Error::is_fatal`]), the others go on. FTPS (`AUTH TLS`, implicit TLS, `PROT P`) needs
+//! the `tls` feature (see [`tls`]); without it a session that would need TLS fails with
+//! [`Error::TlsUnsupported`].
 #![warn(missing_docs)]
 
 mod conn;
 mod data;
 mod error;
 mod sessions;
+pub mod tls;
 
 pub use data::DataEnd;
 pub use error::Error;

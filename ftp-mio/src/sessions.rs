@@ -348,6 +348,16 @@ impl Sessions {
         addr: SocketAddr,
         config: Config,
     ) -> Result<(SessionId, OpId), Error> {
+        self.connect_with(addr, config, None)
+    }
+
+    /// [`connect`](Sessions::connect); with `implicit_tls`, TLS from the first byte.
+    pub(crate) fn connect_with(
+        &mut self,
+        addr: SocketAddr,
+        config: Config,
+        implicit_tls: Option<crate::conn::TlsCtx>,
+    ) -> Result<(SessionId, OpId), Error> {
         let Some(slot) = self.slots.iter().position(|s| s.conn.is_none()) else {
             return Err(Error::NoFreeSlot(self.slots.len()));
         };
@@ -359,8 +369,17 @@ impl Sessions {
         let op = self.op_id();
         let base = self.first_token + 3 * slot;
         let tokens = [Token(base), Token(base + 1), Token(base + 2)];
-        let conn = Conn::open(&mut self.sh, id, tokens, addr, config, op, Instant::now())
-            .map_err(Error::Io)?;
+        let conn = Conn::open(
+            &mut self.sh,
+            id,
+            tokens,
+            addr,
+            config,
+            op,
+            Instant::now(),
+            implicit_tls,
+        )
+        .map_err(Error::Io)?;
         self.slots[slot] = Slot {
             generation,
             conn: Some(Box::new(conn)),
@@ -1084,7 +1103,24 @@ impl Sessions {
         }
     }
 
-    fn enqueue(
+    /// The session's connection (FTPS set-up in `tls.rs`).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn conn_mut(&mut self, session: SessionId) -> Result<&mut Conn, Error> {
+        let slot = self.slot_of(session)?;
+        self.slots[slot]
+            .conn
+            .as_deref_mut()
+            .ok_or(Error::NoSuchSession)
+    }
+
+    /// The session's connection (FTPS state in `tls.rs`).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn conn_ref(&self, session: SessionId) -> Result<&Conn, Error> {
+        let slot = self.slot_of(session)?;
+        self.slots[slot].conn.as_deref().ok_or(Error::NoSuchSession)
+    }
+
+    pub(crate) fn enqueue(
         &mut self,
         session: SessionId,
         operation: Operation,

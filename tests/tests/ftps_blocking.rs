@@ -465,7 +465,7 @@ fn proftpd_tls13_runs_out_of_tickets_after_two_uploads() {
     let err = try_stor(&mut ftp, "t2.bin", b"two").unwrap_err();
     assert_eq!(err.code(), Some(425), "{err}");
     ftp.noop().unwrap(); // not fatal
-    // The same with TLS 1.2 (the default): no limit.
+                         // The same with TLS 1.2 (the default): no limit.
     let tls = trusting(&server_cert_pem(&server), TlsVersions::Tls12);
     let mut ftp = connect_tls("localhost", server.addr().port(), &tls).unwrap();
     ftp.login(USER, PASSWORD).unwrap();

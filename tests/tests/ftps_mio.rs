@@ -1,0 +1,332 @@
+//! FTPS with the mio driver (`ftp_mio::Sessions`, feature `tls`): explicit and implicit TLS,
+//! protected data connections resuming the control session, several sessions on one loop,
+//! certificate checks and refusals. libunftp under plain `cargo test`; vsftpd, ProFTPD,
+//! Pure-FTPd and pyftpdlib through `tests/run-all.sh`.
+
+mod mio_common;
+
+use ftp_core::session::{Outcome, UsageError};
+use ftp_mio::tls::{TlsConfig, TlsVersions};
+use ftp_mio::{Error, OpId, SessionId};
+use ftp_tests::tls::{server_cert_pem, ImplicitTlsFront, LocalFtps, TestCert, LIBUNFTP_AUTH_RACE};
+use ftp_tests::{LocalServer, ServerKind, SystemServer, TestServer, PASSWORD, USER};
+use mio_common::Loop;
+
+fn trusting(pem: &[u8], versions: TlsVersions) -> TlsConfig {
+    TlsConfig::builder()
+        .without_webpki_roots()
+        .add_root_pem(pem)
+        .unwrap()
+        .versions(versions)
+        .build()
+        .unwrap()
+}
+
+fn payload(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(2_246_822_519)
+                .rotate_left(seed as u32 % 29) as u8
+        })
+        .chain([b'\r', b'\n', seed])
+        .collect()
+}
+
+/// Connects, `AUTH TLS`, login, `PROT P`; all queued at once. Retries when libunftp lost its
+/// `AUTH TLS` race (see `ftp_tests::tls::LIBUNFTP_AUTH_RACE`).
+fn open(l: &mut Loop, server: &dyn TestServer, tls: &TlsConfig) -> SessionId {
+    for _ in 0..6 {
+        let (s, greeting) = l.ftp.connect(server.addr(), Default::default()).unwrap();
+        let auth = l.ftp.auth_tls(s, "localhost", tls).unwrap();
+        let login = l.ftp.login(s, USER, PASSWORD).unwrap();
+        let prot = l.ftp.prot_p(s).unwrap();
+        let done = l.wait_all(&[greeting, auth, login, prot]);
+        if let Err(e) = &done[1].result {
+            if e.to_string().contains(LIBUNFTP_AUTH_RACE) {
+                continue;
+            }
+        }
+        for d in &done {
+            assert!(d.result.is_ok(), "{:?}", d.result);
+        }
+        return s;
+    }
+    panic!("AUTH TLS kept failing");
+}
+
+fn ok_data(l: &mut Loop, op: OpId) -> Vec<u8> {
+    let mut done = l.wait_all(&[op]);
+    let d = done.pop().unwrap();
+    assert!(d.result.is_ok(), "{:?}", d.result);
+    d.data.unwrap_or_default()
+}
+
+/// Listing, downloads and `uploads` uploads (each read back and compared), on `sessions`
+/// sessions at once.
+fn protected_sessions(server: &dyn TestServer, tls: &TlsConfig, sessions: usize, uploads: usize) {
+    let big = payload(9, 400_000);
+    server.write_file("big.bin", &big).unwrap();
+    let mut l = Loop::new(sessions);
+    let ids: Vec<SessionId> = (0..sessions).map(|_| open(&mut l, server, tls)).collect();
+    let mut ops = Vec::new();
+    for (n, &s) in ids.iter().enumerate() {
+        ops.push((l.ftp.nlst(s, None::<&str>).unwrap(), None));
+        ops.push((
+            l.ftp.retrieve_to_vec(s, "big.bin", 1 << 20).unwrap(),
+            Some(big.clone()),
+        ));
+        for i in 0..uploads {
+            let name = format!("s{n}-u{i}.bin");
+            let data = payload((n * 16 + i) as u8, 30_000 + i * 777);
+            ops.push((
+                l.ftp
+                    .store(s, &name, std::io::Cursor::new(data.clone()))
+                    .unwrap(),
+                None,
+            ));
+            ops.push((
+                l.ftp.retrieve_to_vec(s, &name, 1 << 20).unwrap(),
+                Some(data),
+            ));
+        }
+    }
+    for (op, expect) in ops {
+        let data = ok_data(&mut l, op);
+        if let Some(expect) = expect {
+            assert_eq!(data, expect);
+        }
+    }
+    for (n, &s) in ids.iter().enumerate() {
+        for i in 0..uploads {
+            let data = payload((n * 16 + i) as u8, 30_000 + i * 777);
+            assert_eq!(server.read_file(&format!("s{n}-u{i}.bin")).unwrap(), data);
+        }
+        let info = l.ftp.tls_info(s).unwrap();
+        assert_eq!(info.data_handshakes, 2 + 2 * uploads as u64, "{info:?}");
+        if matches!(
+            server.kind(),
+            ServerKind::Vsftpd | ServerKind::Proftpd | ServerKind::Libunftp
+        ) {
+            assert_eq!(info.data_resumed, info.data_handshakes, "{info:?}");
+        }
+        let quit = l.ftp.quit(s).unwrap();
+        assert!(matches!(
+            l.wait_all(&[quit])[0].result,
+            Ok(Outcome::Closed(_))
+        ));
+    }
+}
+
+#[test]
+fn libunftp_explicit_ftps_on_three_sessions_at_once() {
+    let ftps = LocalFtps::start();
+    let tls = trusting(ftps.cert.cert_pem(), TlsVersions::default());
+    protected_sessions(&ftps.server, &tls, 3, 3);
+}
+
+#[test]
+fn untrusted_certificate_fails_auth_and_closes_the_session() {
+    let ftps = LocalFtps::start();
+    let mut l = Loop::new(1);
+    for attempt in 0..6 {
+        let (s, greeting) = l
+            .ftp
+            .connect(ftps.server.addr(), Default::default())
+            .unwrap();
+        let auth = l.ftp.auth_tls(s, "localhost", &TlsConfig::new()).unwrap();
+        let login = l.ftp.login(s, USER, PASSWORD).unwrap();
+        let done = l.wait_all(&[greeting, auth, login]);
+        let err = done[1].result.as_ref().unwrap_err();
+        if err.to_string().contains(LIBUNFTP_AUTH_RACE) && attempt < 5 {
+            continue;
+        }
+        assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+        assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+        assert!(err.is_fatal());
+        // The login queued behind AUTH TLS never ran.
+        assert!(
+            matches!(done[2].result, Err(Error::Usage(UsageError::Closed))),
+            "{:?}",
+            done[2].result
+        );
+        return;
+    }
+}
+
+#[test]
+fn refused_auth_tls_is_a_tls_error_and_the_login_never_runs() {
+    let server = LocalServer::start(); // no certificate: AUTH TLS gets 502
+    let mut l = Loop::new(1);
+    let (s, greeting) = l.ftp.connect(server.addr(), Default::default()).unwrap();
+    let auth = l.ftp.auth_tls(s, "127.0.0.1", &TlsConfig::new()).unwrap();
+    let login = l.ftp.login(s, USER, PASSWORD).unwrap();
+    let done = l.wait_all(&[greeting, auth, login]);
+    match &done[1].result {
+        Err(e @ Error::Tls { reply: Some(r), .. }) => {
+            assert_eq!(r.code().get() / 100, 5);
+            assert_eq!(e.reply().unwrap().code().get() / 100, 5);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        done[2].result,
+        Err(Error::Usage(UsageError::Closed))
+    ));
+}
+
+#[test]
+fn prot_p_without_tls_is_refused() {
+    let server = LocalServer::start();
+    let mut l = Loop::new(1);
+    let (s, greeting) = l.ftp.connect(server.addr(), Default::default()).unwrap();
+    l.wait_all(&[greeting]);
+    assert!(matches!(l.ftp.prot_p(s), Err(Error::Tls { .. })));
+    assert!(l.ftp.tls_info(s).is_none());
+}
+
+#[test]
+fn wrong_server_name_is_refused() {
+    let ftps = LocalFtps::start();
+    let tls = trusting(ftps.cert.cert_pem(), TlsVersions::default());
+    let mut l = Loop::new(1);
+    for attempt in 0..6 {
+        let (s, greeting) = l
+            .ftp
+            .connect(ftps.server.addr(), Default::default())
+            .unwrap();
+        let auth = l.ftp.auth_tls(s, "ftp.example.com", &tls).unwrap();
+        let done = l.wait_all(&[greeting, auth]);
+        let err = done[1].result.as_ref().unwrap_err();
+        if err.to_string().contains(LIBUNFTP_AUTH_RACE) && attempt < 5 {
+            continue;
+        }
+        assert!(err.to_string().contains("not valid for name"), "{err}");
+        return;
+    }
+}
+
+#[test]
+fn implicit_ftps_through_the_mio_driver() {
+    let server = LocalServer::start();
+    server.write_file("hello.txt", b"implicit mio\n").unwrap();
+    let cert = TestCert::localhost();
+    let front = ImplicitTlsFront::start(server.addr(), &cert);
+    let tls = trusting(cert.cert_pem(), TlsVersions::Any);
+    let mut l = Loop::new(2);
+    let (s, greeting) = l
+        .ftp
+        .connect_implicit_tls(front.addr(), Default::default(), "localhost", &tls)
+        .unwrap();
+    let login = l.ftp.login(s, USER, PASSWORD).unwrap();
+    // The front relays the control connection only: data stays clear.
+    let get = l.ftp.retrieve_to_vec(s, "hello.txt", 1024).unwrap();
+    let done = l.wait_all(&[greeting, login]);
+    assert!(
+        done.iter().all(|d| d.result.is_ok()),
+        "{:?}",
+        done[0].result
+    );
+    assert_eq!(ok_data(&mut l, get), b"implicit mio\n");
+    assert!(l.ftp.session(s).unwrap().is_control_tls());
+    assert!(l.ftp.tls_info(s).unwrap().protocol_version.is_some());
+
+    // Untrusted: the greeting's operation fails with a TLS error.
+    let (_s, greeting) = l
+        .ftp
+        .connect_implicit_tls(
+            front.addr(),
+            Default::default(),
+            "localhost",
+            &TlsConfig::new(),
+        )
+        .unwrap();
+    let done = l.wait_all(&[greeting]);
+    assert!(
+        matches!(done[0].result, Err(Error::Tls { .. })),
+        "{:?}",
+        done[0].result
+    );
+}
+
+fn system(kind: ServerKind, versions: TlsVersions, sessions: usize, uploads: usize) {
+    let server = SystemServer::start(kind);
+    let tls = trusting(&server_cert_pem(&server), versions);
+    protected_sessions(&server, &tls, sessions, uploads);
+}
+
+#[test]
+#[ignore = "needs system FTP servers: run tests/run-all.sh"]
+fn vsftpd_explicit_ftps() {
+    system(ServerKind::Vsftpd, TlsVersions::Tls12, 3, 4);
+    system(ServerKind::Vsftpd, TlsVersions::Tls13, 2, 4);
+}
+
+#[test]
+#[ignore = "needs system FTP servers: run tests/run-all.sh"]
+fn proftpd_explicit_ftps() {
+    system(ServerKind::Proftpd, TlsVersions::Tls12, 3, 4);
+}
+
+#[test]
+#[ignore = "needs system FTP servers: run tests/run-all.sh"]
+fn pyftpdlib_explicit_ftps() {
+    system(ServerKind::Pyftpdlib, TlsVersions::Tls12, 2, 3);
+    system(ServerKind::Pyftpdlib, TlsVersions::Any, 2, 3);
+}
+
+#[test]
+#[ignore = "needs system FTP servers: run tests/run-all.sh"]
+fn pure_ftpd_explicit_ftps() {
+    system(ServerKind::PureFtpd, TlsVersions::Tls12, 2, 3);
+}
+
+#[test]
+#[ignore = "needs system FTP servers: run tests/run-all.sh"]
+fn vsftpd_tls13_consecutive_uploads() {
+    let server = SystemServer::start(ServerKind::Vsftpd);
+    let tls = trusting(&server_cert_pem(&server), TlsVersions::Tls13);
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, &tls);
+    let ops: Vec<OpId> = (0..6u8)
+        .map(|i| {
+            l.ftp
+                .store(
+                    s,
+                    format!("c{i}.bin"),
+                    std::io::Cursor::new(payload(i, 9000)),
+                )
+                .unwrap()
+        })
+        .collect();
+    for d in l.wait_all(&ops) {
+        assert!(d.result.is_ok(), "{:?}", d.result);
+    }
+    let info = l.ftp.tls_info(s).unwrap();
+    assert_eq!(
+        (info.data_handshakes, info.data_resumed),
+        (6, 6),
+        "{info:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs system FTP servers: run tests/run-all.sh"]
+fn proftpd_ccc() {
+    let server = SystemServer::start(ServerKind::Proftpd);
+    server.write_file("c.txt", b"after ccc\n").unwrap();
+    let tls = trusting(&server_cert_pem(&server), TlsVersions::Tls12);
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, &tls);
+    let ccc = l.ftp.ccc(s).unwrap();
+    let pwd = l.ftp.pwd(s).unwrap();
+    let get = l.ftp.retrieve_to_vec(s, "c.txt", 1024).unwrap();
+    let done = l.wait_all(&[ccc, pwd]);
+    assert!(
+        done.iter().all(|d| d.result.is_ok()),
+        "{:?}",
+        done[0].result
+    );
+    assert!(!l.ftp.session(s).unwrap().is_control_tls());
+    assert_eq!(ok_data(&mut l, get), b"after ccc\n");
+}

@@ -9,9 +9,9 @@ use std::io::{self, Read, Write};
 use std::rc::Rc;
 use std::time::Duration;
 
-use ftp_core::session::{Config, OpError, Outcome, UsageError};
+use ftp_core::session::{Config, OpError, Outcome, TimeoutKind, UsageError};
 use ftp_mio::{Error, Options, SessionId};
-use ftp_tests::fault::{disconnect, reply, Action, FaultServer};
+use ftp_tests::fault::{disconnect, hang, reply, Action, FaultServer};
 use ftp_tests::{LocalServer, TestServer, PASSWORD, USER};
 use mio_common::{bytes, Loop};
 
@@ -481,12 +481,16 @@ fn abort_a_running_download() {
     }
     assert_eq!(l.ftp.abort(s).unwrap(), get);
     let c = l.wait(get);
-    eprintln!("abort: {:?}", c.result);
     assert!(
         matches!(c.result, Ok(Outcome::Aborted { .. }) | Err(Error::Op(_))),
         "{c:?}"
     );
-    // the control connection is in step: the next command works
+    // libunftp answers ABOR with `226 Closed data channel` and sends the aborted transfer's
+    // `426 Connection closed` whenever its sender task notices, which under load can be after
+    // NOOP's 200. Give that stray reply time to arrive while the session is idle (an idle
+    // session ignores replies nobody asked for); then the control connection is in step and
+    // the next command works.
+    l.run_for(Duration::from_millis(500));
     let after = l.ftp.retrieve_to_vec(s, "big.bin", 64 << 20).unwrap();
     let c = l.wait(after);
     assert!(c.result.is_ok(), "{:?}", c.result);
@@ -521,4 +525,138 @@ fn sessions_full_is_an_error() {
         l.ftp.connect(server.addr(), config()),
         Err(Error::NoFreeSlot(1))
     ));
+}
+
+#[test]
+fn a_silent_server_times_out_by_the_reported_deadline() {
+    // Greets, then never answers: the reply deadline must be what wakes the loop.
+    let peer = FaultServer::start(ftp_tests::fault::well_behaved().on("USER", hang()));
+    let mut l = Loop::new(1);
+    let config = Config {
+        reply_timeout: Some(Duration::from_millis(300)),
+        ..config()
+    };
+    let (s, g) = l.ftp.connect(peer.addr(), config).unwrap();
+    let login = l.ftp.login(s, "u", "p").unwrap();
+    assert!(l.wait(g).result.is_ok());
+    let started = std::time::Instant::now();
+    let deadline = l
+        .ftp
+        .next_deadline()
+        .expect("a reply deadline while USER waits");
+    assert!(deadline > started && deadline <= started + Duration::from_millis(400));
+    // One poll with the timeout the driver reports: nothing else will wake us.
+    let wait = l.ftp.poll_timeout(std::time::Instant::now()).unwrap();
+    l.poll.poll(&mut l.events, Some(wait)).unwrap();
+    assert!(l.events.is_empty(), "the silent server sent something");
+    l.ftp.handle_timeouts(std::time::Instant::now());
+    let c = l
+        .ftp
+        .poll_completion()
+        .expect("the timeout completed the login");
+    assert_eq!(c.op, login);
+    assert!(
+        matches!(
+            c.result,
+            Err(Error::Op(OpError::Timeout(TimeoutKind::Reply)))
+        ),
+        "{:?}",
+        c.result
+    );
+    assert!(started.elapsed() >= Duration::from_millis(290));
+    assert!(
+        l.ftp.session(s).is_none(),
+        "a reply timeout ends the session"
+    );
+    assert_eq!(l.ftp.next_deadline(), None);
+}
+
+#[test]
+fn sessions_to_two_servers_side_by_side() {
+    let a = LocalServer::start();
+    let b = LocalServer::start();
+    let da = bytes(21, 500_000);
+    let db = bytes(22, 700_000);
+    a.write_file("x.bin", &da).unwrap();
+    b.write_file("x.bin", &db).unwrap();
+    let mut l = Loop::new(4);
+    let sa = open(&mut l, &a, USER, PASSWORD);
+    let sb = open(&mut l, &b, "anonymous", "");
+    let ops = [
+        l.ftp.retrieve_to_vec(sa, "x.bin", 1 << 20).unwrap(),
+        l.ftp.retrieve_to_vec(sb, "x.bin", 1 << 20).unwrap(),
+        l.ftp
+            .store(sa, "from_b.bin", io::Cursor::new(db.clone()))
+            .unwrap(),
+    ];
+    let done = l.wait_all(&ops);
+    assert_eq!(done[0].data.as_ref().unwrap(), &da);
+    assert_eq!(done[1].data.as_ref().unwrap(), &db);
+    assert_eq!(a.read_file("from_b.bin").unwrap(), db);
+    assert!(done.iter().all(|c| c.result.is_ok()));
+}
+
+#[test]
+fn ascii_transfers_convert_line_ends() {
+    use ftp_core::session::{TransferKind, TransferRequest};
+    use ftp_mio::DataEnd;
+    // libunftp stores and sends bytes as they are (TYPE A is accepted and ignored), so the
+    // file on disk shows exactly what went over the wire.
+    let server = LocalServer::start();
+    server
+        .write_file("crlf.txt", b"one\r\ntwo\r\n\r\nthree")
+        .unwrap();
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, USER, PASSWORD);
+    let get = TransferRequest {
+        kind: TransferKind::Retr(b"crlf.txt".to_vec()),
+        ascii: true,
+        rest: None,
+    };
+    let put = TransferRequest {
+        kind: TransferKind::Stor(b"lf.txt".to_vec()),
+        ascii: true,
+        rest: None,
+    };
+    let ops = [
+        l.ftp.transfer(s, get, DataEnd::buffer(1024)).unwrap(),
+        l.ftp
+            .transfer(s, put, DataEnd::source(&b"a\nb\r\nc\n"[..]))
+            .unwrap(),
+    ];
+    let done = l.wait_all(&ops);
+    assert_eq!(done[0].data.as_deref(), Some(&b"one\ntwo\n\nthree"[..]));
+    // bytes on the wire, before conversion
+    assert_eq!(transferred(&done[0]), 17);
+    assert_eq!(server.read_file("lf.txt").unwrap(), b"a\r\nb\r\nc\r\n");
+    assert_eq!(transferred(&done[1]), 9);
+}
+
+#[test]
+fn a_failing_sink_fails_the_transfer_alone() {
+    struct Broken;
+    impl Write for Broken {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let server = LocalServer::start();
+    server.write_file("f.bin", &bytes(1, 3 << 20)).unwrap();
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, USER, PASSWORD);
+    let bad = l.ftp.retrieve(s, "f.bin", Broken).unwrap();
+    let next = l.ftp.size(s, "f.bin").unwrap();
+    let done = l.wait_all(&[bad, next]);
+    match &done[0].result {
+        Err(Error::Local(e)) => assert_eq!(e.kind(), io::ErrorKind::StorageFull),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(done[1].result, Ok(Outcome::Size(n)) if n == 3 << 20),
+        "{:?}",
+        done[1]
+    );
 }

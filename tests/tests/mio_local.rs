@@ -660,3 +660,54 @@ fn a_failing_sink_fails_the_transfer_alone() {
         done[1]
     );
 }
+
+/// A source that counts what the driver took from it.
+struct Counting {
+    left: u64,
+    taken: Rc<RefCell<u64>>,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = (buf.len() as u64).min(self.left) as usize;
+        buf[..n].fill(b'u');
+        self.left -= n as u64;
+        *self.taken.borrow_mut() += n as u64;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_server_that_stops_reading_stops_the_source() {
+    // The server accepts the upload's data connection and never reads it: once the kernel
+    // buffers are full, the driver takes at most one buffer more from the source.
+    let mut script = ftp_tests::fault::well_behaved();
+    let mut stor = reply("150 Ok to send data.");
+    stor.push(Action::DataOpen);
+    stor.extend(hang());
+    script = script.on("STOR", stor);
+    let peer = FaultServer::start(script);
+    let options = Options {
+        data_buffer: 16 * 1024,
+        ..Options::default()
+    };
+    let mut l = Loop::with_options(1, options);
+    let (s, g) = l.ftp.connect(peer.addr(), config()).unwrap();
+    let login = l.ftp.login(s, "u", "p").unwrap();
+    l.wait_all(&[g, login]);
+    let taken = Rc::new(RefCell::new(0u64));
+    let source = Counting {
+        left: 1 << 30,
+        taken: taken.clone(),
+    };
+    let up = l.ftp.store(s, "x", source).unwrap();
+    l.run_for(Duration::from_millis(800));
+    let on_wire = l.ftp.progress(s).unwrap();
+    let from_source = *taken.borrow();
+    assert!(on_wire > 0 && on_wire < 1 << 30, "{on_wire}");
+    assert!(
+        from_source <= on_wire + 16 * 1024,
+        "took {from_source} bytes from the source for {on_wire} written"
+    );
+    assert!(!l.done.contains_key(&up));
+}

@@ -208,12 +208,13 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
                         let remote = format!("{}/{}", remote.trim_end_matches('/'), name);
                         let local = local.join(&*name);
                         match entry.kind() {
-                            EntryKind::Dir => {
-                                if std::fs::create_dir_all(&local).is_ok() {
-                                    // directories first: they uncover more work
-                                    queue.push_front(Job::List { remote, local });
-                                }
+                            // directories first: they uncover more work
+                            EntryKind::Dir if std::fs::create_dir_all(&local).is_ok() => {
+                                queue.push_front(Job::List { remote, local })
                             }
+                            EntryKind::Dir => stats
+                                .failures
+                                .push(format!("cannot create {}", local.display())),
                             EntryKind::File => queue.push_back(Job::Get { remote, local }),
                             _ => {}
                         }
@@ -396,4 +397,36 @@ fn verify(remote_root: &Path, local_root: &Path) -> usize {
         }
     }
     differing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirrors_the_demo_tree_byte_for_byte() {
+        let (target, server) = demo_server();
+        let out = std::env::temp_dir().join(format!("ftp-mio-mirror-test-{}", std::process::id()));
+        std::fs::create_dir_all(&out).unwrap();
+        let stats = mirror(&target, 4, &out);
+        let differing = verify(&server.root, &out);
+        std::fs::remove_dir_all(&out).unwrap();
+        assert!(stats.failures.is_empty(), "{:?}", stats.failures);
+        assert_eq!(differing, 0);
+        assert_eq!(stats.files, 4 * (5 * 20 + 1));
+        assert_eq!(stats.dirs, 1 + 4 + 4 * 5);
+    }
+
+    #[test]
+    fn urls() {
+        let t = parse_url("ftp://me:p%40ss@127.0.0.1:2121/pub/a%20b").unwrap();
+        assert_eq!(t.addr, "127.0.0.1:2121".parse().unwrap());
+        assert_eq!((t.user.as_str(), t.password.as_str()), ("me", "p@ss"));
+        assert_eq!(t.path, "/pub/a b");
+        let t = parse_url("ftp://[::1]").unwrap();
+        assert_eq!(t.addr, "[::1]:21".parse().unwrap());
+        assert_eq!((t.user.as_str(), t.path.as_str()), ("anonymous", "/"));
+        assert!(parse_url("http://127.0.0.1/").is_err());
+        assert!(parse_url("ftp://127.0.0.1/%zz").is_err());
+    }
 }

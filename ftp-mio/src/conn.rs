@@ -292,9 +292,17 @@ impl Conn {
         self.drive(sh, now);
     }
 
-    /// Continues a pump that stopped on the budget or a paused sink/source.
+    /// Continues a pump whose sink or source said `WouldBlock` (the caller's `resume`).
     pub(crate) fn resume(&mut self, sh: &mut Shared, now: Instant) {
         self.paused = false;
+        self.pump(sh, now);
+        self.drive(sh, now);
+    }
+
+    /// Continues a pump that stopped on the fairness budget (a sink or source that said
+    /// `WouldBlock` meanwhile stays paused until [`Conn::resume`]).
+    pub(crate) fn continue_pump(&mut self, sh: &mut Shared, now: Instant) {
+        self.in_ready = false;
         self.pump(sh, now);
         self.drive(sh, now);
     }

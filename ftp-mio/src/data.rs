@@ -25,7 +25,10 @@ use crate::Error;
 ///
 /// Any other error stops the transfer with [`Error::Local`]. At most one buffer of
 /// [`Options::data_buffer`](crate::Options::data_buffer) bytes (twice that in ASCII mode) is
-/// held per session, however slow either side is.
+/// held per session, however slow either side is. A pause counts as a data connection
+/// without progress: one longer than
+/// [`Config::data_timeout`](ftp_core::session::Config::data_timeout) fails the transfer with
+/// [`OpError::Timeout`](ftp_core::session::OpError::Timeout).
 ///
 /// ```
 /// use ftp_mio::DataEnd;

@@ -463,8 +463,7 @@ impl Sessions {
     pub fn handle_timeouts(&mut self, now: Instant) {
         for slot in std::mem::take(&mut self.sh.ready) {
             if let Some(conn) = self.slots[slot].conn.as_mut() {
-                conn.in_ready = false;
-                conn.resume(&mut self.sh, now);
+                conn.continue_pump(&mut self.sh, now);
             }
             self.reap(slot);
         }

@@ -711,3 +711,36 @@ fn a_server_that_stops_reading_stops_the_source() {
     );
     assert!(!l.done.contains_key(&up));
 }
+
+#[test]
+fn the_fairness_budget_defers_work_without_losing_bytes() {
+    let server = LocalServer::start();
+    let data = bytes(77, 6 << 20);
+    server.write_file("big.bin", &data).unwrap();
+    let options = Options {
+        fairness_budget: 64 * 1024,
+        ..Options::default()
+    };
+    let mut l = Loop::with_options(2, options);
+    let a = open(&mut l, &server, USER, PASSWORD);
+    let b = open(&mut l, &server, USER, PASSWORD);
+    let get_a = l.ftp.retrieve_to_vec(a, "big.bin", 8 << 20).unwrap();
+    let get_b = l.ftp.retrieve_to_vec(b, "big.bin", 8 << 20).unwrap();
+    let mut deferred = 0;
+    let start = std::time::Instant::now();
+    while !(l.done.contains_key(&get_a) && l.done.contains_key(&get_b)) {
+        if l.ftp.poll_timeout(std::time::Instant::now()) == Some(Duration::ZERO) {
+            deferred += 1;
+        }
+        l.turn(Duration::from_millis(100));
+        assert!(start.elapsed() < Duration::from_secs(60));
+    }
+    assert!(
+        deferred > 0,
+        "a 64 KiB budget never deferred work on 12 MiB"
+    );
+    for op in [get_a, get_b] {
+        let c = l.done.remove(&op).unwrap();
+        assert!(c.data.unwrap() == data);
+    }
+}

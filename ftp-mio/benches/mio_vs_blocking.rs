@@ -1,8 +1,9 @@
 //! `ftp-mio` against `ftp-blocking`, same server, same run.
 //!
 //! - `small_files`: 1000 files of 4 KiB, fetched by 8 `ftp-mio` sessions on one thread (all
-//!   1000 `RETR`s queued at once, 125 per session) vs one logged-in `ftp-blocking` session
-//!   (`retrbinary` per file). Goal: mio at least 4x faster.
+//!   1000 `RETR`s queued at once, 125 per session; `FTP_BENCH_SESSIONS` to change the count)
+//!   vs one logged-in `ftp-blocking` session (`retrbinary` per file). Goal: mio at least 4x
+//!   faster.
 //! - `large_file`: one file of 256 MiB (`FTP_BENCH_MIB` to change it, e.g. 1024 for 1 GiB)
 //!   with one session each, both with 64 KiB buffers. Goal: within 10%.
 //!
@@ -166,8 +167,12 @@ fn small_files(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4))
         .throughput(Throughput::Elements(SMALL_FILES as u64));
 
-    let mut mio = MioClient::new(&*server, SESSIONS);
-    group.bench_function(format!("mio_{SESSIONS}_sessions_one_thread"), |b| {
+    let sessions: usize = std::env::var("FTP_BENCH_SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SESSIONS);
+    let mut mio = MioClient::new(&*server, sessions);
+    group.bench_function(format!("mio_{sessions}_sessions_one_thread"), |b| {
         b.iter(|| {
             let sink = Count::default();
             mio.fetch_all(&paths, &sink);

@@ -93,26 +93,62 @@ pub struct Error {
 }
 
 /// `Result<T, ftp_blocking::Error>`.
+///
+/// ```
+/// fn pwd_or_root(ftp: &mut ftp_blocking::Ftp) -> ftp_blocking::Result<String> {
+///     ftp.pwd().or_else(|_| Ok("/".to_owned()))
+/// }
+/// assert_eq!(pwd_or_root(&mut ftp_blocking::Ftp::new()).unwrap(), "/");
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// The kind of failure.
+    ///
+    /// ```
+    /// use ftp_blocking::{ErrorKind, Ftp};
+    /// let err = Ftp::new().pwd().unwrap_err(); // never connected
+    /// assert_eq!(err.kind(), ErrorKind::Closed);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
     /// The server's reply behind the error, when there was one (always for
     /// [`ErrorKind::Reply`], [`ErrorKind::Temporary`] and [`ErrorKind::Permanent`]).
+    ///
+    /// ```no_run
+    /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
+    /// if let Err(e) = ftp.cwd("missing") {
+    ///     eprintln!("server said: {}", e.reply().map(|r| r.text()).unwrap_or_default());
+    /// }
+    /// # Ok::<(), ftp_blocking::Error>(())
+    /// ```
     pub fn reply(&self) -> Option<&Reply> {
         self.reply.as_ref()
     }
 
     /// The reply code, when there was a reply.
+    ///
+    /// ```
+    /// assert_eq!(ftp_blocking::Ftp::new().noop().unwrap_err().code(), None);
+    /// ```
     pub fn code(&self) -> Option<u16> {
         self.reply.as_ref().map(|r| r.code().get())
     }
 
     /// The session-level error from `ftp-core`, when the failure came from there.
+    ///
+    /// ```no_run
+    /// use ftp_blocking::ftp_core::session::OpError;
+    /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
+    /// ftp.login("", "")?;
+    /// let err = ftp.retrbinary("RETR f", |_| Ok(()), 8192, None).unwrap_err();
+    /// if let Some(OpError::Truncated { expected, received, .. }) = err.op_error() {
+    ///     eprintln!("only {received} of {expected} bytes");
+    /// }
+    /// # Ok::<(), ftp_blocking::Error>(())
+    /// ```
     pub fn op_error(&self) -> Option<&OpError> {
         match &self.detail {
             Detail::Op(e) => Some(e),
@@ -121,6 +157,13 @@ impl Error {
     }
 
     /// The I/O error behind an [`ErrorKind::Io`] (or socket [`ErrorKind::Timeout`]) failure.
+    ///
+    /// ```no_run
+    /// match ftp_blocking::Ftp::connect("127.0.0.1:1") {
+    ///     Err(e) => println!("{:?}", e.io_error().map(|io| io.kind())), // ConnectionRefused
+    ///     Ok(_) => {}
+    /// }
+    /// ```
     pub fn io_error(&self) -> Option<&io::Error> {
         match &self.detail {
             Detail::Io(e) => Some(e),
@@ -228,6 +271,10 @@ impl Error {
     /// Whether the session ended because the control connection was lost (a reply
     /// timeout, the server closing it, a broken reply stream, `421`): the [`Ftp`](crate::Ftp)
     /// is closed afterwards.
+    ///
+    /// ```
+    /// assert!(ftp_blocking::Ftp::new().noop().unwrap_err().is_fatal());
+    /// ```
     pub fn is_fatal(&self) -> bool {
         match &self.detail {
             Detail::Op(e) => e.is_fatal(),
@@ -235,7 +282,18 @@ impl Error {
         }
     }
 
-    /// Whether a data-connection deadline (not a reply deadline) passed.
+    /// Whether a data-connection deadline (not a reply deadline) passed. The session is
+    /// still usable afterwards (it resynchronised with `ABOR` if needed).
+    ///
+    /// ```no_run
+    /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
+    /// ftp.login("", "")?;
+    /// match ftp.retrbinary("RETR slow.bin", |_| Ok(()), 8192, None) {
+    ///     Err(e) if e.is_data_timeout() => { ftp.noop()?; } // try again later
+    ///     other => { other?; }
+    /// }
+    /// # Ok::<(), ftp_blocking::Error>(())
+    /// ```
     pub fn is_data_timeout(&self) -> bool {
         matches!(self.detail, Detail::Op(OpError::Timeout(TimeoutKind::Data)))
             || matches!(

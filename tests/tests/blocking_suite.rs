@@ -599,6 +599,21 @@ fn abort_a_running_download(server: &dyn TestServer) {
     }
     libunftp_late_426(server);
     assert_eq!(ftp.pwd().unwrap(), "/", "{}", server.kind());
+    // an upload aborted halfway: whatever the server kept, the session stays in step
+    let mut w = ftp.stor_writer("partial.bin").unwrap();
+    w.write_all(&data[..300_000]).unwrap();
+    match w.abort() {
+        Ok(reply) => assert!(reply.code().get() / 100 == 2, "{}: {reply}", server.kind()),
+        // Pure-FTPd answers an aborted upload with `426 Transfer aborted` then `451 Transfer
+        // aborted`: both replies are read (the session is in step), the 451 is reported.
+        Err(e) => {
+            assert_eq!(server.kind(), ServerKind::PureFtpd, "{e}");
+            assert_eq!(e.code(), Some(451), "{e}");
+        }
+    }
+    libunftp_late_426(server);
+    assert_eq!(ftp.pwd().unwrap(), "/", "{}", server.kind());
+    assert!(ftp.size("partial.bin").unwrap() <= 300_000);
     // ABOR with no transfer: answered (225/226) or refused, never out of step
     match ftp.abort() {
         Ok(r) => assert!(r.code().get() / 100 == 2, "{r}"),

@@ -362,3 +362,45 @@ fn eof_during_abort() {
     assert_eq!(t.err(), OpError::ConnectionClosed);
     t.closed();
 }
+
+#[test]
+fn pure_ftpd_426_then_451_is_an_abort_not_an_error() {
+    // Pure-FTPd answers ABOR of an upload with `426 Transfer aborted` then `451 Transfer
+    // aborted`: the 451 answers ABOR, the transfer did stop. ftplib's abort returns the reply;
+    // so does the session (only an error about ABOR itself, 500/501/502, is an error).
+    let mut t = Script::logged_in(plain());
+    t.start(transfer(TransferKind::Stor(b"u".to_vec()), false, None));
+    t.client("TYPE I");
+    t.server("200 TYPE is now 8-bit binary");
+    t.epsv_connect(50000);
+    t.client("STOR u");
+    t.server("150 Accepted data connection");
+    t.event();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("426 Transfer aborted");
+    t.no_event();
+    t.server("451 Transfer aborted");
+    assert_eq!(aborted(&mut t), 451);
+    t.no_client();
+    t.still_usable();
+
+    // ABOR unknown or refused after the transfer's 426: an error, still in step.
+    for refusal in [
+        "500 Unknown command.",
+        "501 Syntax error.",
+        "502 ABOR not implemented.",
+    ] {
+        let mut t = downloading();
+        t.abort();
+        t.expect_data(DataIntent::Close);
+        t.client("ABOR");
+        t.server(&format!(
+            "426 Connection closed; transfer aborted.\n{refusal}"
+        ));
+        let e = t.err();
+        assert!(matches!(e, OpError::Permanent(_)), "{refusal}: {e:?}");
+        t.still_usable();
+    }
+}

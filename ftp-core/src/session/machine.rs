@@ -1111,7 +1111,18 @@ impl Session {
                 a.stage = AbortStage::Single;
                 Flow::Wait(Op::Abort(a))
             }
-            AbortStage::Single | AbortStage::AfterTransferReply => Self::abort_end(a, reply),
+            AbortStage::Single => Self::abort_end(a, reply),
+            AbortStage::AfterTransferReply => {
+                // The transfer's failure reply was read, so the transfer is over: whatever
+                // final reply follows answers `ABOR` and ends the abort (Pure-FTPd answers
+                // `426` + `451` for an aborted upload). Only a refusal of `ABOR` itself
+                // (500/501/502, RFC 959 §5.4) is an error.
+                if matches!(code, 500..=502) {
+                    Self::abort_end(a, reply)
+                } else {
+                    Self::abort_done(a, reply)
+                }
+            }
             AbortStage::First => {
                 if code == 225 {
                     // "Data connection open; no transfer in progress": ABOR's own reply.
@@ -1169,6 +1180,15 @@ impl Session {
                 Flow::Done(Ok(Outcome::Aborted { reply }))
             }
             None => err(reply),
+        }
+    }
+
+    /// Ends the abort with [`Outcome::Aborted`] whatever the reply's class (unless the abort
+    /// stands in for another error).
+    fn abort_done(a: Abort, reply: Reply) -> Flow {
+        match a.instead {
+            Some(e) => Flow::Done(Err(e)),
+            None => Flow::Done(Ok(Outcome::Aborted { reply })),
         }
     }
 

@@ -56,6 +56,8 @@
 //! read; after `225` none; after an ambiguous `226` the session sends `NOOP` and reads
 //! until its `200`, absorbing the one reply that may come before it (`ABOR`'s 225/226, or
 //! 500/502 from a server without `ABOR`). The control connection is in step afterwards.
+//! Once the transfer's `426` was read, any final reply but a refusal of `ABOR` (500/501/502)
+//! ends the abort as [`Outcome::Aborted`] (Pure-FTPd answers `426` + `451`).
 //!
 //! # FTPS (RFC 4217)
 //! [`Operation::AuthTls`] sends `AUTH TLS`; on `234` it emits [`TlsIntent::UpgradeControl`]

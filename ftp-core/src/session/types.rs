@@ -333,7 +333,10 @@ pub enum Outcome {
         reply: Reply,
     },
     /// The transfer was aborted with `ABOR` ([`Session::abort`](super::Session::abort)); the
-    /// reply to `ABOR` (225/226). The control connection is usable again.
+    /// reply to `ABOR`: usually 225/226, or whatever final reply followed the transfer's
+    /// `426` (Pure-FTPd sends `451` there), as ftplib's `abort` returns it. Only a refusal
+    /// of `ABOR` (500/501/502, or a negative reply when no transfer reply came first) is an
+    /// error. The control connection is usable again.
     Aborted {
         /// The `ABOR` reply.
         reply: Reply,

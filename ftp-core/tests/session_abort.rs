@@ -404,3 +404,162 @@ fn pure_ftpd_426_then_451_is_an_abort_not_an_error() {
         t.still_usable();
     }
 }
+
+/// libunftp's abort: `226 Closed data channel` at once, NOOP's 200, the session idle; the
+/// aborted transfer's `426` may still be on its way.
+fn libunftp_aborted() -> Script {
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("226 Closed data channel");
+    t.client("NOOP");
+    t.server("200 Successfully did nothing");
+    assert_eq!(aborted(&mut t), 226);
+    t
+}
+
+#[test]
+fn libunftp_426_after_the_abort_ended_is_skipped_once() {
+    // libunftp's data task sends the aborted transfer's `426 Connection closed` whenever it
+    // notices, which can be after NOOP's 200: it then arrives as the "reply" to the next
+    // command. A 426 cannot answer PWD: it is skipped and PWD's own reply is read.
+    let mut t = libunftp_aborted();
+    t.start(Operation::Pwd);
+    t.client("PWD");
+    t.server("426 Connection closed");
+    t.no_event();
+    assert!(!t.s.is_idle());
+    t.server("257 \"/\" is the current directory");
+    assert_eq!(t.ok(), Outcome::Path(b"/".to_vec()));
+    // Only one per abort: a second 426 is the reply it claims to be.
+    t.start(Operation::Noop);
+    t.client("NOOP");
+    t.server("426 Connection closed");
+    assert!(matches!(t.err(), OpError::Temporary(ref r) if r.code().get() == 426));
+    t.still_usable();
+}
+
+#[test]
+fn a_late_426_during_the_next_transfers_setup_is_skipped() {
+    for setup_reply in ["426 Connection closed", "451 Local error"] {
+        let mut t = libunftp_aborted();
+        t.start(retr("next.bin"));
+        t.client("EPSV"); // binary already
+        t.server(setup_reply);
+        t.no_event();
+        t.server("229 Entering Extended Passive Mode (|||50001|)");
+        t.expect_data(DataIntent::Connect {
+            addr: addr("127.0.0.1:50001"),
+            tls: false,
+        });
+        t.data(DataEvent::Connected);
+        t.client("RETR next.bin");
+        t.server("150 Sending");
+        t.event();
+        t.data(DataEvent::Finished { bytes: 3 });
+        t.server("226 Done");
+        assert!(matches!(t.ok(), Outcome::Transferred { bytes: 3, .. }));
+        t.still_usable();
+    }
+}
+
+#[test]
+fn a_late_426_while_idle_uses_up_the_allowance() {
+    let mut t = libunftp_aborted();
+    t.server("426 Connection closed"); // nobody asked: dropped
+    t.no_event();
+    t.start(Operation::Pwd);
+    t.client("PWD");
+    t.server("426 Connection closed");
+    assert!(matches!(t.err(), OpError::Temporary(_)));
+}
+
+#[test]
+fn stray_replies_are_never_taken_from_commands_that_can_send_them() {
+    // 451 is a real answer to DELE/RNTO/... (a server's local error): not skipped.
+    let mut t = libunftp_aborted();
+    t.start(Operation::Dele(b"f".to_vec()));
+    t.client("DELE f");
+    t.server("451 Local error");
+    assert!(matches!(t.err(), OpError::Temporary(ref r) if r.code().get() == 451));
+    // A 426 after the next transfer's 150 is that transfer's failure.
+    let mut t = libunftp_aborted();
+    t.start(retr("next.bin"));
+    t.epsv_connect(50001);
+    t.client("RETR next.bin");
+    t.server("150 Sending");
+    t.event();
+    t.server("426 Connection closed");
+    t.expect_data(DataIntent::Close);
+    assert!(matches!(t.err(), OpError::Temporary(ref r) if r.code().get() == 426));
+    // So is a 451 before its 150 (a refusal, e.g. Pure-FTPd's `451 Append/Restart not
+    // permitted`).
+    let mut t = libunftp_aborted();
+    t.start(transfer(TransferKind::Appe(b"u".to_vec()), false, None));
+    t.epsv_connect(50001);
+    t.client("APPE u");
+    t.server("451 Append/Restart not permitted, try again");
+    t.expect_data(DataIntent::Close);
+    assert!(matches!(t.err(), OpError::Temporary(ref r) if r.code().get() == 451));
+    // An abort that read the transfer's 426 owes nothing more: a later 426 is an error.
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("426 Connection closed; transfer aborted.\n226 ABOR successful");
+    assert_eq!(aborted(&mut t), 226);
+    t.start(Operation::Pwd);
+    t.client("PWD");
+    t.server("426 Connection closed");
+    assert!(matches!(t.err(), OpError::Temporary(_)));
+}
+
+#[test]
+fn libunftp_upload_226_after_the_abort_ended_is_skipped() {
+    // An aborted upload on libunftp: `226 Closed data channel` for ABOR, NOOP's 200, and
+    // the data task's `226 File successfully written` later, as the "reply" to SIZE.
+    let mut t = Script::logged_in(plain());
+    t.start(transfer(TransferKind::Stor(b"u".to_vec()), false, None));
+    t.client("TYPE I");
+    t.server("200 Always in binary mode");
+    t.epsv_connect(50000);
+    t.client("STOR u");
+    t.server("150 Sending data");
+    t.event();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("226 Closed data channel");
+    t.client("NOOP");
+    t.server("200 Successfully did nothing");
+    assert_eq!(aborted(&mut t), 226);
+    t.start(Operation::Size(b"u".to_vec()));
+    t.client("SIZE u");
+    t.server("226 File successfully written");
+    t.no_event();
+    t.server("213 300000");
+    assert_eq!(t.ok(), Outcome::Size(300_000));
+    t.still_usable();
+}
+
+#[test]
+fn a_late_426_before_the_next_transfers_150_is_skipped() {
+    // Before its 1xx a transfer command that cannot connect gets 425, not 426: a 426 there,
+    // after an abort that owes one, is the aborted transfer's (libunftp under load).
+    let mut t = libunftp_aborted();
+    t.start(transfer(TransferKind::Stor(b"u".to_vec()), false, None));
+    t.epsv_connect(50001);
+    t.client("STOR u");
+    t.server("426 Connection closed");
+    t.no_event();
+    t.server("150 Ready to receive");
+    assert!(matches!(
+        t.event(),
+        ftp_core::session::Event::Data(DataIntent::Stream { .. })
+    ));
+    t.data(DataEvent::Finished { bytes: 5 });
+    t.server("226 File successfully written");
+    assert!(matches!(t.ok(), Outcome::Transferred { bytes: 5, .. }));
+    t.still_usable();
+}

@@ -331,6 +331,7 @@ impl Session {
         let before = self.tx.len();
         match cmd.encode(&mut self.tx) {
             Ok(()) => {
+                self.last_verb = verb_key(&self.tx[before..]);
                 if was_empty && self.tx.len() > before {
                     self.events.push_back(Event::Transmit);
                 }
@@ -422,6 +423,22 @@ impl Session {
             self.fatal(OpError::Temporary(reply));
             return;
         }
+        let code = reply.code().get();
+        if self.stray_after_abort && matches!(code, 226 | 426 | 451) {
+            let stray = match &self.op {
+                // Nobody asked: it was the aborted transfer's.
+                None => true,
+                Some(op) => self.is_stray_abort_reply(op, code),
+            };
+            if stray {
+                self.stray_after_abort = false;
+                if self.op.is_some() {
+                    // The command's own reply is still owed.
+                    self.await_reply(now);
+                }
+                return;
+            }
+        }
         let Some(op) = self.op.take() else {
             // No operation owns this reply (e.g. a late second reply): nothing to do.
             return;
@@ -435,6 +452,39 @@ impl Session {
         self.reply_deadline = None;
         let flow = self.step_reply(now, op, reply);
         self.apply(flow);
+    }
+
+    /// Whether a `226`/`426`/`451` arriving while `op` runs can only be a late reply of an
+    /// aborted transfer. RFC 959 §5.4 lists 226 and 426 only for transfer commands and
+    /// `ABOR` (which the abort reads itself), 451 only for commands that touch files. The
+    /// command is the last one sent.
+    fn is_stray_abort_reply(&self, op: &Op, code: u16) -> bool {
+        match op {
+            // The abort reads its own replies; the TLS steps accept none.
+            Op::Abort(_) | Op::AuthHandshake { .. } | Op::CccShutdown { .. } | Op::Greeting => {
+                return false
+            }
+            // Before the 1xx a transfer command gets 425 when the data connection fails, not
+            // 426 (nothing was transferred, so nothing was aborted): a 426 then is the late
+            // one. (A 226 there is skipped anyway, see `skipped_2xx`.) After the 1xx any 426
+            // may be the transfer's own.
+            Op::Transfer(t) if t.phase == Phase::Command => return code == 426,
+            Op::Transfer(t) if t.phase == Phase::Streaming => return false,
+            _ => {}
+        }
+        const TRANSFER_VERBS: [&[u8; 4]; 7] = [
+            b"RETR", b"STOR", b"STOU", b"APPE", b"LIST", b"NLST", b"MLSD",
+        ];
+        const NO_FILE_VERBS: [&[u8; 4]; 16] = [
+            b"TYPE", b"EPSV", b"PASV", b"EPRT", b"PORT", b"REST", b"NOOP", b"PWD ", b"XPWD",
+            b"SYST", b"FEAT", b"HELP", b"OPTS", b"MODE", b"STRU", b"HOST",
+        ];
+        let verb = &self.last_verb;
+        match code {
+            226 | 426 => !TRANSFER_VERBS.contains(&verb) && *verb != [0; 4],
+            451 => NO_FILE_VERBS.contains(&verb),
+            _ => false,
+        }
     }
 
     fn step_reply(&mut self, now: Instant, op: Op, reply: Reply) -> Flow {
@@ -843,6 +893,9 @@ impl Session {
             Phase::Command => match cls {
                 ReplyClass::Preliminary => {
                     t.phase = Phase::Streaming;
+                    // A new transfer runs: a late reply of an aborted one is no longer
+                    // told apart from its own.
+                    self.stray_after_abort = false;
                     let direction = t.direction();
                     if direction == Direction::Download {
                         t.announced = decode::transfer_size(reply.as_ref()).ok().flatten();
@@ -1031,6 +1084,7 @@ impl Session {
                         Flow::Done(Err(OpError::Timeout(TimeoutKind::Data)))
                     } else {
                         // The server may be mid-transfer: ABOR resynchronises the stream.
+                        self.stray_after_abort = false;
                         self.intent(DataIntent::Close);
                         self.send(now, Command::Abor);
                         Flow::Wait(Op::Abort(Abort {
@@ -1052,6 +1106,7 @@ impl Session {
 
     /// Starts aborting the transfer in flight; see [`Session::abort`].
     pub(super) fn abort_transfer(&mut self, now: Instant, t: &Transfer) -> Op {
+        self.stray_after_abort = false;
         if self.data_open {
             self.intent(DataIntent::Close);
         }
@@ -1080,6 +1135,7 @@ impl Session {
 
     /// `ABOR` while idle.
     pub(super) fn abort_idle(&mut self, now: Instant) -> Op {
+        self.stray_after_abort = false;
         self.send(now, Command::Abor);
         Op::Abort(Abort {
             stage: AbortStage::Single,
@@ -1125,7 +1181,9 @@ impl Session {
             }
             AbortStage::First => {
                 if code == 225 {
-                    // "Data connection open; no transfer in progress": ABOR's own reply.
+                    // "Data connection open; no transfer in progress": ABOR's own reply. The
+                    // transfer's own reply was not seen: a late one may still come.
+                    self.stray_after_abort = true;
                     Self::abort_end(a, reply)
                 } else if cls == ReplyClass::Completion {
                     // Ambiguous 226: resynchronise with NOOP.
@@ -1166,7 +1224,10 @@ impl Session {
                     self.await_reply(now);
                     Flow::Wait(Op::Abort(a))
                 } else {
-                    // NOOP's reply: the stream is in step again.
+                    // NOOP's reply: the stream is in step again. Without an absorbed reply
+                    // the first 226 was ABOR's, and the transfer's own reply may still come
+                    // late (libunftp).
+                    self.stray_after_abort = !absorbed;
                     Self::abort_end(a, abor_reply)
                 }
             }
@@ -1229,4 +1290,21 @@ impl Session {
 fn unreachable_flow() -> Flow {
     debug_assert!(false, "state routed elsewhere");
     Flow::Fatal(OpError::ConnectionClosed)
+}
+
+/// The verb of an encoded command line, upper-cased and space-padded to 4 bytes; zeros when
+/// it is longer than 4 bytes or empty.
+fn verb_key(line: &[u8]) -> [u8; 4] {
+    let end = line
+        .iter()
+        .position(|&b| b == b' ' || b == b'\r' || b == b'\n')
+        .unwrap_or(line.len());
+    let mut key = [b' '; 4];
+    if end == 0 || end > 4 {
+        return [0; 4];
+    }
+    for (k, b) in key.iter_mut().zip(&line[..end]) {
+        *k = b.to_ascii_uppercase();
+    }
+    key
 }

@@ -59,6 +59,16 @@
 //! Once the transfer's `426` was read, any final reply but a refusal of `ABOR` (500/501/502)
 //! ends the abort as [`Outcome::Aborted`] (Pure-FTPd answers `426` + `451`).
 //!
+//! When an abort ends without the transfer's own final reply (libunftp answers `ABOR` with
+//! `226` at once and its data task may send the transfer's `426`, or an upload's `226`,
+//! after later replies), one late reply of the aborted transfer is skipped if it comes as
+//! the "reply" to a command that cannot get it: a `226` or `426` (RFC 959 §5.4 lists them
+//! only for transfer commands and `ABOR`) to any command but a transfer command, a `426`
+//! to a transfer command before its 1xx (a failure to connect is `425`), or a
+//! `451` to a command that touches no file (`TYPE`,
+//! `EPSV`, `PASV`, `EPRT`, `PORT`, `REST`, `NOOP`, `PWD`, `SYST`, `FEAT`, ...). At most one
+//! reply per abort is skipped; one arriving while idle is dropped and uses up the allowance.
+//!
 //! # FTPS (RFC 4217)
 //! [`Operation::AuthTls`] sends `AUTH TLS`; on `234` it emits [`TlsIntent::UpgradeControl`]
 //! and waits for [`Session::handle_tls_established`]; any refusal is an error.
@@ -220,6 +230,12 @@ pub struct Session {
     data_open: bool,
     reply_deadline: Option<Instant>,
     data_deadline: Option<Instant>,
+    /// An abort ended without the aborted transfer's own final reply: one stray `226`/`426`
+    /// (or `451`, see `Session::is_stray_abort_reply`) may still come and is skipped.
+    stray_after_abort: bool,
+    /// The verb of the last command sent (upper case, space-padded; zeros when longer than
+    /// 4 bytes): tells which replies it may legitimately get.
+    last_verb: [u8; 4],
 }
 
 /// Shows the state, not the control bytes waiting to be sent (they may hold `PASS`);
@@ -240,6 +256,7 @@ impl core::fmt::Debug for Session {
             .field("data_open", &self.data_open)
             .field("reply_deadline", &self.reply_deadline)
             .field("data_deadline", &self.data_deadline)
+            .field("stray_after_abort", &self.stray_after_abort)
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -270,6 +287,8 @@ impl Session {
             data_open: false,
             reply_deadline: None,
             data_deadline: None,
+            stray_after_abort: false,
+            last_verb: [0; 4],
         };
         s.await_reply(now);
         s

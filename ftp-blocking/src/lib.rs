@@ -117,15 +117,6 @@ fn opt_bytes<P: AsRef<[u8]>>(p: Option<P>) -> Option<Vec<u8>> {
     p.map(|p| p.as_ref().to_vec())
 }
 
-/// Whether a raw transfer command line sends data to the server (`STOR`, `STOU`, `APPE`),
-/// for [`Ftp::transfercmd`], whose socket could go either way.
-fn is_upload_line(line: &[u8]) -> bool {
-    let verb = line.split(|&b| b == b' ').next().unwrap_or(line);
-    [&b"STOR"[..], b"STOU", b"APPE"]
-        .iter()
-        .any(|v| verb.eq_ignore_ascii_case(v))
-}
-
 /// The current time as a [`Timestamp`] (UTC), for parsing `LIST` dates without a year.
 fn now_timestamp() -> Timestamp {
     let secs = std::time::SystemTime::now()
@@ -905,10 +896,8 @@ impl Ftp {
         cmd: &str,
         rest: Option<u64>,
     ) -> Result<(DataStream<'_>, Option<u64>)> {
-        let line = bytes(cmd);
-        let upload = is_upload_line(&line);
         let req = TransferRequest {
-            kind: TransferKind::Raw { line, upload },
+            kind: TransferKind::from_raw_line(bytes(cmd)),
             ascii: false,
             rest,
         };

@@ -544,6 +544,39 @@ fn uploads_stor_appe_stou() {
 }
 
 #[test]
+fn raw_transfer_lines_take_their_direction_from_the_verb() {
+    // ftplib's transfercmd: the socket goes whichever way the command says.
+    let mut t = Script::logged_in(plain());
+    for (line, direction) in [
+        ("stou", Direction::Upload),
+        ("Appe log.txt", Direction::Upload),
+        ("STOR a b.bin", Direction::Upload),
+        ("RETR STOR", Direction::Download),
+        ("STORE x", Direction::Download),
+        ("LIST -la", Direction::Download),
+    ] {
+        let kind = TransferKind::from_raw_line(line.as_bytes().to_vec());
+        t.start(transfer(kind, false, None));
+        if line == "stou" {
+            t.client("TYPE I");
+            t.server("200 ok");
+        }
+        t.epsv_connect(50000);
+        t.client(line);
+        t.server("150 Here it comes.");
+        t.expect_data(DataIntent::Stream {
+            direction,
+            expected_size: None,
+            ascii: false,
+            tls: false,
+        });
+        t.data(DataEvent::Finished { bytes: 7 });
+        t.server("226 Transfer complete.");
+        assert_eq!(transferred(&mut t), (7, 226), "{line}");
+    }
+}
+
+#[test]
 fn upload_failing_on_the_data_side_reads_the_final_reply() {
     let mut t = Script::logged_in(plain());
     t.start(transfer(TransferKind::Stor(b"u".to_vec()), false, None));

@@ -151,6 +151,27 @@ pub enum TransferKind {
 }
 
 impl TransferKind {
+    /// A raw transfer command line (ftplib's `transfercmd`), its direction decided by its
+    /// verb: `STOR`, `STOU` and `APPE` (any case, followed by a space or the end) send data,
+    /// anything else receives it.
+    ///
+    /// ```
+    /// use ftp_core::session::{Direction, TransferKind};
+    /// let up = TransferKind::from_raw_line(b"stou".to_vec());
+    /// assert_eq!(up, TransferKind::Raw { line: b"stou".to_vec(), upload: true });
+    /// assert_eq!(TransferKind::from_raw_line(b"APPE log.txt".to_vec()).direction(), Direction::Upload);
+    /// assert_eq!(TransferKind::from_raw_line(b"RETR STOR".to_vec()).direction(), Direction::Download);
+    /// assert_eq!(TransferKind::from_raw_line(b"STORE x".to_vec()).direction(), Direction::Download);
+    /// ```
+    pub fn from_raw_line(line: Vec<u8>) -> TransferKind {
+        let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+        let verb = &line[..verb_end];
+        let upload = [&b"STOR"[..], b"STOU", b"APPE"]
+            .iter()
+            .any(|v| verb.eq_ignore_ascii_case(v));
+        TransferKind::Raw { line, upload }
+    }
+
     /// The direction data flows.
     ///
     /// ```

@@ -582,6 +582,14 @@ impl Conn {
                     return Ok(false);
                 }
                 Data::Listener(l) => match l.accept() {
+                    Ok((s, peer)) if !self.session.is_acceptable_data_peer(peer) => {
+                        // Port theft (RFC 2577 §8): only the server may connect. Drop it and
+                        // keep waiting for the server until the data timeout.
+                        if self.debuglevel >= 1 {
+                            log::warn!("*data* refused a connection from {peer}");
+                        }
+                        drop(s);
+                    }
                     Ok((s, peer)) => {
                         if self.debuglevel >= 2 {
                             log::info!("*data* accepted {peer}");

@@ -333,7 +333,9 @@ impl Ftp {
 
     /// ftplib's `set_pasv`: `true` (the default) for passive data connections (EPSV, PASV),
     /// `false` for active ones (EPRT, PORT; the client listens on the control connection's
-    /// local address).
+    /// local address). In active mode a data connection from any IP but the server's is
+    /// closed and ignored (port theft); if the server's own never comes, the transfer fails
+    /// with the data timeout.
     ///
     /// ```
     /// let mut ftp = ftp_blocking::Ftp::new();

@@ -1007,3 +1007,25 @@ fn tls_flag_follows_prot() {
         tls: true,
     });
 }
+
+#[test]
+fn active_data_peer_must_be_the_control_peer() {
+    // Port theft (RFC 2577 §8): only the control peer's IP may connect to our listener.
+    let t = Script::new(active());
+    let s = &t.s;
+    assert!(s.is_acceptable_data_peer(addr("127.0.0.1:20")));
+    assert!(s.is_acceptable_data_peer(addr("127.0.0.1:54321")));
+    assert!(s.is_acceptable_data_peer(addr("[::ffff:127.0.0.1]:20")));
+    assert!(!s.is_acceptable_data_peer(addr("127.0.0.2:20")));
+    assert!(!s.is_acceptable_data_peer(addr("[::1]:20")));
+    assert!(!s.is_acceptable_data_peer(addr("[::ffff:127.0.0.2]:20")));
+
+    let t = Script::with_peer(active(), addr("[::ffff:192.0.2.7]:21"));
+    assert!(t.s.is_acceptable_data_peer(addr("192.0.2.7:20")));
+    assert!(!t.s.is_acceptable_data_peer(addr("192.0.2.8:20")));
+
+    let t = Script::with_peer(active(), addr("[2001:db8::7]:21"));
+    assert!(t.s.is_acceptable_data_peer(addr("[2001:db8::7]:20")));
+    assert!(!t.s.is_acceptable_data_peer(addr("[2001:db8::8]:20")));
+    assert!(!t.s.is_acceptable_data_peer(addr("127.0.0.1:20")));
+}

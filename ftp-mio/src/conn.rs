@@ -630,7 +630,16 @@ impl Conn {
         let Data::Accepting(listener) = &mut self.data else {
             return;
         };
-        match listener.accept() {
+        // Readiness is edge-triggered: accept until the queue is empty.
+        let accepted = loop {
+            match listener.accept() {
+                // Port theft (RFC 2577 §8): only the server may connect. Drop it and keep
+                // waiting for the server until the data timeout.
+                Ok((stream, peer)) if !self.core.is_acceptable_data_peer(peer) => drop(stream),
+                other => break other,
+            }
+        };
+        match accepted {
             Ok((mut stream, _peer)) => {
                 let _ = sh.registry.deregister(listener);
                 let interest = Interest::READABLE | Interest::WRITABLE;

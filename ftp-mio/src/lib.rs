@@ -7,7 +7,9 @@
 //!
 //! - control and passive data connections use non-blocking connects (completed on the first
 //!   writable event, checked with `take_error`/`peer_addr`); active mode binds a listener on
-//!   the control connection's local address;
+//!   the control connection's local address and closes any connection that does not come
+//!   from the server's IP (port theft; the transfer then ends with the data timeout if the
+//!   server never connects);
 //! - sockets are registered once for both directions (mio is edge-triggered), so control
 //!   output is written as soon as the core produces it, and a `WouldBlock` simply waits for
 //!   the next writable edge;

@@ -842,6 +842,112 @@ fn active_mode_server_never_connects() {
     peer.join();
 }
 
+/// Connects to `to` from the local address `from` (e.g. 127.0.0.2: another host, as far as
+/// the client can tell). std cannot bind before connecting; tokio's `TcpSocket` can.
+fn connect_from(from: IpAddr, to: std::net::SocketAddr) -> TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let s = rt
+        .block_on(async {
+            let sock = tokio::net::TcpSocket::new_v4()?;
+            sock.bind(std::net::SocketAddr::new(from, 0))?;
+            sock.connect(to).await?.into_std()
+        })
+        .unwrap();
+    s.set_nonblocking(false).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// Expects `EPRT |1|127.0.0.1|port|`, answers 200 and returns the client's listener address.
+fn eprt(c: &mut Ctl) -> std::net::SocketAddr {
+    let eprt = c.line().unwrap();
+    let port: u16 = eprt
+        .strip_prefix("EPRT |1|127.0.0.1|")
+        .and_then(|p| p.strip_suffix('|'))
+        .unwrap_or_else(|| panic!("{eprt}"))
+        .parse()
+        .unwrap();
+    c.reply("200 EPRT ok.");
+    ([127, 0, 0, 1], port).into()
+}
+
+/// Whether the other end closed `s` without sending anything.
+fn closed_silently(mut s: TcpStream) -> bool {
+    let mut buf = [0u8; 16];
+    matches!(s.read(&mut buf), Ok(0) | Err(_))
+}
+
+#[test]
+fn active_mode_drops_a_data_connection_from_another_host() {
+    // Port theft (RFC 2577 §8): a third party connects to the client's listener before the
+    // server does. The client closes it, keeps accepting, and takes only the server's data.
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let listener = eprt(c);
+        c.expect("RETR a");
+        let mut thief = connect_from(IpAddr::V4([127, 0, 0, 2].into()), listener);
+        let _ = thief.write_all(b"stolen!");
+        c.reply("150 Connecting.");
+        assert!(closed_silently(thief), "the thief's connection was kept");
+        let mut s = TcpStream::connect(listener).unwrap();
+        s.write_all(b"active!").unwrap();
+        drop(s);
+        c.reply("226 ok");
+    });
+    let mut ftp = logged_in(&peer);
+    ftp.set_pasv(false);
+    let mut got = Vec::new();
+    ftp.retrbinary(
+        "RETR a",
+        |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        },
+        8192,
+        None,
+    )
+    .unwrap();
+    assert_eq!(got, b"active!");
+    peer.join();
+}
+
+#[test]
+fn active_mode_only_a_foreign_connection_is_a_data_timeout() {
+    let peer = Peer::start(|c| {
+        c.login();
+        c.answer("TYPE I", "200 Binary.");
+        let listener = eprt(c);
+        c.expect("STOR up");
+        let thief = connect_from(IpAddr::V4([127, 0, 0, 2].into()), listener);
+        c.reply("150 Ok to send data.");
+        // The client never sends the upload to the thief: it closes the connection.
+        assert!(closed_silently(thief), "the upload went to the thief");
+        c.expect("ABOR");
+        c.reply("426 Transfer aborted.");
+        c.reply("226 Abort successful.");
+        c.answer("NOOP", "200 Still here.");
+    });
+    init_logger();
+    let config = Config {
+        data_timeout: Some(Duration::from_millis(300)),
+        ..config()
+    };
+    let mut ftp = Ftp::connect_with(peer.addr, config, None).unwrap();
+    ftp.set_debuglevel(2);
+    ftp.login("", "").unwrap();
+    ftp.set_pasv(false);
+    let e = ftp
+        .storbinary("STOR up", &mut &b"secret upload"[..], 8192, None)
+        .unwrap_err();
+    assert!(e.is_data_timeout() && !e.is_fatal(), "{e}");
+    assert_eq!(ftp.noop().unwrap().to_string(), "200 Still here.");
+    peer.join();
+}
+
 #[test]
 fn ipv6_epsv_and_eprt() {
     let peer = Peer::start_on(IpAddr::V6(Ipv6Addr::LOCALHOST), "220 six\r\n", |c| {

@@ -742,3 +742,95 @@ fn the_fairness_budget_defers_work_without_losing_bytes() {
         assert!(c.data.unwrap() == data);
     }
 }
+
+/// Connects to `to` from the local address `from` (127.0.0.2 looks like another host to the
+/// client). std cannot bind before connecting; tokio's `TcpSocket` can.
+fn connect_from(from: std::net::IpAddr, to: std::net::SocketAddr) -> std::net::TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let s = rt
+        .block_on(async {
+            let sock = tokio::net::TcpSocket::new_v4()?;
+            sock.bind(std::net::SocketAddr::new(from, 0))?;
+            sock.connect(to).await?.into_std()
+        })
+        .unwrap();
+    s.set_nonblocking(false).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+#[test]
+fn active_mode_drops_a_data_connection_from_another_host() {
+    // Port theft (RFC 2577 §8): a scripted server lets a third party (127.0.0.2) connect to
+    // the client's listener first. The client closes that connection unread and unwritten
+    // and takes the server's data.
+    use std::io::BufRead;
+    let control = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = control.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut w, _) = control.accept().unwrap();
+        w.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut r = io::BufReader::new(w.try_clone().unwrap());
+        let mut line = || {
+            let mut l = String::new();
+            r.read_line(&mut l).unwrap();
+            l.trim_end().to_owned()
+        };
+        w.write_all(b"220 scripted\r\n").unwrap();
+        assert_eq!(line(), "USER anonymous");
+        w.write_all(b"331 Password please.\r\n").unwrap();
+        assert_eq!(line(), "PASS anonymous@");
+        w.write_all(b"230 Logged in.\r\n").unwrap();
+        assert_eq!(line(), "TYPE I");
+        w.write_all(b"200 Binary.\r\n").unwrap();
+        let eprt = line();
+        let port: u16 = eprt
+            .strip_prefix("EPRT |1|127.0.0.1|")
+            .and_then(|p| p.strip_suffix('|'))
+            .unwrap_or_else(|| panic!("{eprt}"))
+            .parse()
+            .unwrap();
+        let listener = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        w.write_all(b"200 EPRT ok.\r\n").unwrap();
+        assert_eq!(line(), "RETR a");
+        let mut thief = connect_from([127, 0, 0, 2].into(), listener);
+        w.write_all(b"150 Connecting.\r\n").unwrap();
+        let mut buf = [0u8; 16];
+        assert!(
+            matches!(thief.read(&mut buf), Ok(0) | Err(_)),
+            "the thief's connection was kept"
+        );
+        let mut data = std::net::TcpStream::connect(listener).unwrap();
+        data.write_all(b"active!").unwrap();
+        drop(data);
+        w.write_all(b"226 ok\r\n").unwrap();
+        assert_eq!(line(), "QUIT");
+        w.write_all(b"221 Bye.\r\n").unwrap();
+    });
+    let mut l = Loop::new(1);
+    let config = Config {
+        passive: false,
+        auto_feat: false,
+        ..config()
+    };
+    let (s, g) = l.ftp.connect(addr, config).unwrap();
+    let ops = [
+        g,
+        l.ftp.login(s, "anonymous", "").unwrap(),
+        l.ftp.retrieve_to_vec(s, "a", 1 << 10).unwrap(),
+        l.ftp.quit(s).unwrap(),
+    ];
+    let done = l.wait_all(&ops);
+    assert!(done[1].result.is_ok(), "{:?}", done[1].result);
+    assert_eq!(
+        done[2].data.as_deref(),
+        Some(&b"active!"[..]),
+        "{:?}",
+        done[2].result
+    );
+    assert!(matches!(done[3].result, Ok(Outcome::Closed(_))));
+    server.join().unwrap();
+}

@@ -82,7 +82,8 @@
 //!   resume the control connection's TLS session.
 //! - Active mode: bind the listener on the control connection's local IP; accept only once
 //!   [`DataIntent::Stream`] comes (the server connects after the command), then report
-//!   [`DataEvent::Accepted`].
+//!   [`DataEvent::Accepted`]. Close connections for which
+//!   [`Session::is_acceptable_data_peer`] is false (port theft) and keep accepting.
 //! - After [`DataEvent::Finished`] the driver closes the data connection itself;
 //!   [`DataIntent::Close`] is only for failures and aborts, and harmless when nothing is open.
 //! - [`Session::handle_tls_established`] confirms both TLS intents (upgrade and CCC downgrade).
@@ -644,6 +645,30 @@ impl Session {
     /// The control connection's peer address given to [`Session::new`].
     pub fn control_peer(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// Active mode: whether a data connection accepted from `peer` may carry the transfer,
+    /// i.e. comes from the control connection's peer IP (IPv4-mapped IPv6 addresses count as
+    /// their IPv4 address; the port is not checked, servers connect from any port).
+    ///
+    /// This is the defence against data port theft (RFC 2577 §8): anyone who can reach the
+    /// listener announced by `EPRT`/`PORT` could connect first, and would receive an upload
+    /// or feed a download. Drivers close a connection from another address without a word
+    /// and keep accepting; if the server's connection never comes, the data timeout ends the
+    /// transfer ([`OpError::Timeout`]`(`[`TimeoutKind::Data`]`)`).
+    ///
+    /// ```
+    /// use ftp_core::session::{Config, Session};
+    /// fn check(now: std::time::Instant) {
+    ///     let s = Session::new(Config::default(), "192.0.2.7:21".parse().unwrap(), now);
+    ///     assert!(s.is_acceptable_data_peer("192.0.2.7:20".parse().unwrap()));
+    ///     assert!(s.is_acceptable_data_peer("[::ffff:192.0.2.7]:50123".parse().unwrap()));
+    ///     assert!(!s.is_acceptable_data_peer("192.0.2.8:20".parse().unwrap()));
+    /// }
+    /// # let _ = check;
+    /// ```
+    pub fn is_acceptable_data_peer(&self, peer: SocketAddr) -> bool {
+        peer.ip().to_canonical() == self.peer.ip().to_canonical()
     }
 
     /// The configuration.

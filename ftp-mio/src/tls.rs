@@ -26,6 +26,12 @@
 //! `close_notify` and reads the data connection to its end so that vsftpd's new ticket is
 //! taken.
 //!
+//! The configuration types are ftp-blocking's, written once for both drivers (this crate's
+//! `tls` feature depends on ftp-blocking's): [`TlsConfig`] and [`TlsConfigBuilder`] are
+//! `ftp_blocking::tls::shared`'s generic types with this crate's [`Error`](crate::Error) as
+//! the builder's error, and [`TlsVersions`], [`TlsInfo`] and [`IMPLICIT_PORT`] are
+//! re-exported. What is this driver's own is the non-blocking TLS socket below.
+//!
 //! [`Sessions::connect`]: crate::Sessions::connect
 //! [`Sessions::auth_tls`]: crate::Sessions::auth_tls
 //! [`Sessions::login`]: crate::Sessions::login
@@ -268,68 +274,19 @@ impl Layer {
 
 #[cfg(feature = "tls")]
 mod with_tls {
-    use std::fmt;
     use std::io;
-    use std::sync::Arc;
 
-    use rustls::client::Resumption;
-    use rustls::pki_types::{CertificateDer, ServerName};
-    use rustls::{ClientConfig, ClientConnection, HandshakeKind, RootCertStore};
+    use ftp_blocking::tls::shared;
 
     use super::{drive_handshake, flush_nb, Layer, Sock};
     use crate::Error;
 
+    pub use ftp_blocking::tls::{TlsInfo, TlsVersions, IMPLICIT_PORT};
     pub use rustls;
 
-    /// The customary port of implicit FTPS (`ftps`, 990).
-    ///
-    /// ```
-    /// assert_eq!(ftp_mio::tls::IMPLICIT_PORT, 990);
-    /// ```
-    pub const IMPLICIT_PORT: u16 = 990;
-
-    fn tls_error(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
-        Error::Tls {
-            source: io::Error::new(io::ErrorKind::InvalidData, e),
-            reply: None,
-        }
-    }
-
-    /// The TLS protocol versions offered.
-    ///
-    /// ```
-    /// use ftp_mio::tls::TlsVersions;
-    /// assert_eq!(TlsVersions::default(), TlsVersions::Tls12);
-    /// ```
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-    pub enum TlsVersions {
-        /// TLS 1.2 only (default): resumable any number of times, so any number of protected
-        /// transfers per login on every server tested.
-        #[default]
-        Tls12,
-        /// TLS 1.3 only.
-        Tls13,
-        /// Both; the server picks (TLS 1.3 where it can). ProFTPD 1.3.8 then refuses the
-        /// third upload in a row of a login (no ticket left).
-        Any,
-    }
-
-    impl TlsVersions {
-        fn list(self) -> &'static [&'static rustls::SupportedProtocolVersion] {
-            static V12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
-            static V13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
-            static ANY: [&rustls::SupportedProtocolVersion; 2] =
-                [&rustls::version::TLS13, &rustls::version::TLS12];
-            match self {
-                TlsVersions::Tls12 => &V12,
-                TlsVersions::Tls13 => &V13,
-                TlsVersions::Any => &ANY,
-            }
-        }
-    }
-
-    /// What FTPS sessions trust and offer: a `rustls::ClientConfig` template. Cheap to
-    /// clone; each session gets its own copy with its own session store.
+    /// What FTPS sessions trust and offer: a `rustls::ClientConfig` template, the one of
+    /// ftp-blocking ([`shared::TlsConfig`]) with this crate's [`Error`]. Cheap to clone; each
+    /// session gets its own copy with its own session store.
     ///
     /// ```
     /// use ftp_mio::tls::{TlsConfig, TlsVersions};
@@ -337,249 +294,45 @@ mod with_tls {
     /// let both = TlsConfig::builder().versions(TlsVersions::Any).build()?;
     /// # Ok::<(), ftp_mio::Error>(())
     /// ```
-    #[derive(Clone)]
-    pub struct TlsConfig {
-        config: Arc<ClientConfig>,
-    }
+    pub type TlsConfig = shared::TlsConfig<Error>;
 
-    impl fmt::Debug for TlsConfig {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("TlsConfig").finish_non_exhaustive()
-        }
-    }
-
-    impl Default for TlsConfig {
-        fn default() -> Self {
-            TlsConfig::new()
-        }
-    }
-
-    impl TlsConfig {
-        /// Certificates verified against the webpki (Mozilla) roots; TLS 1.2.
-        ///
-        /// ```
-        /// let tls = ftp_mio::tls::TlsConfig::new();
-        /// ```
-        pub fn new() -> TlsConfig {
-            TlsConfig::builder()
-                .build()
-                .expect("the default TLS configuration is valid")
-        }
-
-        /// A configuration with roots of your own and other options.
-        ///
-        /// ```
-        /// let b = ftp_mio::tls::TlsConfig::builder().without_webpki_roots();
-        /// ```
-        pub fn builder() -> TlsConfigBuilder {
-            TlsConfigBuilder {
-                roots: RootCertStore::empty(),
-                webpki_roots: true,
-                versions: TlsVersions::default(),
-            }
-        }
-
-        /// Your own complete rustls configuration (verifier, client certificate, versions,
-        /// provider). Only its session store is replaced, per session, by a fresh in-memory
-        /// one: data connections must resume their control connection's session.
-        ///
-        /// ```
-        /// use std::sync::Arc;
-        /// use ftp_mio::tls::{rustls, TlsConfig};
-        /// let provider = Arc::new(rustls::crypto::ring::default_provider());
-        /// let mut roots = rustls::RootCertStore::empty();
-        /// roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        /// let config = rustls::ClientConfig::builder_with_provider(provider)
-        ///     .with_safe_default_protocol_versions()
-        ///     .unwrap()
-        ///     .with_root_certificates(roots)
-        ///     .with_no_client_auth();
-        /// let tls = TlsConfig::from_rustls(Arc::new(config));
-        /// ```
-        pub fn from_rustls(config: Arc<ClientConfig>) -> TlsConfig {
-            TlsConfig { config }
-        }
-
-        /// The rustls configuration sessions start from.
-        ///
-        /// ```
-        /// let tls = ftp_mio::tls::TlsConfig::new();
-        /// assert!(tls.rustls_config().alpn_protocols.is_empty());
-        /// ```
-        pub fn rustls_config(&self) -> &Arc<ClientConfig> {
-            &self.config
-        }
-    }
-
-    /// Builds a [`TlsConfig`]; made by [`TlsConfig::builder`].
+    /// Builds a [`TlsConfig`]; made by [`TlsConfig::builder`]. Its failures are
+    /// [`Error::Tls`].
     ///
-    /// ```no_run
+    /// ```
     /// use ftp_mio::tls::{TlsConfig, TlsVersions};
-    /// let pem = std::fs::read("server-ca.pem")?;
-    /// let tls = TlsConfig::builder()
-    ///     .without_webpki_roots()
-    ///     .add_root_pem(&pem)?
-    ///     .versions(TlsVersions::Any)
-    ///     .build()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// assert!(TlsConfig::builder().add_root_pem(b"nothing").is_err());
+    /// assert!(TlsConfig::builder().without_webpki_roots().build().is_err());
+    /// let tls = TlsConfig::builder().versions(TlsVersions::Tls13).build()?;
+    /// # Ok::<(), ftp_mio::Error>(())
     /// ```
+    pub type TlsConfigBuilder = shared::TlsConfigBuilder<Error>;
+
+    /// A bad TLS configuration or server name is an [`Error::Tls`] without a reply.
+    impl From<shared::TlsConfigError> for Error {
+        fn from(e: shared::TlsConfigError) -> Error {
+            Error::Tls {
+                source: e.into(),
+                reply: None,
+            }
+        }
+    }
+
+    /// A session's TLS side (the shared [`shared::TlsContext`]: one session store, the server
+    /// name, the counters), used by the control and data connections.
     #[derive(Clone, Debug)]
-    pub struct TlsConfigBuilder {
-        roots: RootCertStore,
-        webpki_roots: bool,
-        versions: TlsVersions,
-    }
-
-    impl TlsConfigBuilder {
-        /// Trusts one more root certificate (DER); [`Error::Tls`] if it cannot be one.
-        ///
-        /// ```
-        /// assert!(ftp_mio::tls::TlsConfig::builder().add_root_der(vec![1, 2, 3]).is_err());
-        /// ```
-        pub fn add_root_der(mut self, der: impl Into<Vec<u8>>) -> Result<Self, Error> {
-            self.roots
-                .add(CertificateDer::from(der.into()))
-                .map_err(tls_error)?;
-            Ok(self)
-        }
-
-        /// Trusts every certificate of a PEM text; [`Error::Tls`] when there is none or one
-        /// is malformed.
-        ///
-        /// ```
-        /// assert!(ftp_mio::tls::TlsConfig::builder().add_root_pem(b"nothing").is_err());
-        /// ```
-        pub fn add_root_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
-            use rustls::pki_types::pem::PemObject;
-            let mut n = 0;
-            for cert in CertificateDer::pem_slice_iter(pem) {
-                let cert = cert.map_err(|e| tls_error(format!("bad PEM certificate: {e}")))?;
-                self.roots.add(cert).map_err(tls_error)?;
-                n += 1;
-            }
-            if n == 0 {
-                return Err(tls_error("no certificate in the PEM text"));
-            }
-            Ok(self)
-        }
-
-        /// Trusts only the roots added here, not the webpki roots.
-        ///
-        /// ```
-        /// assert!(ftp_mio::tls::TlsConfig::builder().without_webpki_roots().build().is_err());
-        /// ```
-        pub fn without_webpki_roots(mut self) -> Self {
-            self.webpki_roots = false;
-            self
-        }
-
-        /// The TLS versions to offer (default [`TlsVersions::Tls12`]).
-        ///
-        /// ```
-        /// use ftp_mio::tls::{TlsConfig, TlsVersions};
-        /// let tls = TlsConfig::builder().versions(TlsVersions::Tls13).build()?;
-        /// # Ok::<(), ftp_mio::Error>(())
-        /// ```
-        pub fn versions(mut self, versions: TlsVersions) -> Self {
-            self.versions = versions;
-            self
-        }
-
-        /// The configuration (rustls, `ring` provider); [`Error::Tls`] when nothing is
-        /// trusted.
-        ///
-        /// ```
-        /// let tls = ftp_mio::tls::TlsConfig::builder().build()?;
-        /// # Ok::<(), ftp_mio::Error>(())
-        /// ```
-        pub fn build(self) -> Result<TlsConfig, Error> {
-            let mut roots = self.roots;
-            if self.webpki_roots {
-                roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            }
-            if roots.is_empty() {
-                return Err(tls_error("no trusted root certificate"));
-            }
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = ClientConfig::builder_with_provider(provider)
-                .with_protocol_versions(self.versions.list())
-                .map_err(tls_error)?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Ok(TlsConfig {
-                config: Arc::new(config),
-            })
-        }
-    }
-
-    /// What TLS negotiated on a session; from [`Sessions::tls_info`](crate::Sessions::tls_info).
-    ///
-    /// ```no_run
-    /// # let poll = mio::Poll::new().unwrap();
-    /// # let ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
-    /// # let session: ftp_mio::SessionId = todo!();
-    /// let info = ftp.tls_info(session).unwrap();
-    /// assert_eq!(info.data_resumed, info.data_handshakes);
-    /// ```
-    #[derive(Clone, Debug, PartialEq, Eq)]
-    #[non_exhaustive]
-    pub struct TlsInfo {
-        /// The control connection's TLS version (`None` before the handshake or after CCC).
-        pub protocol_version: Option<rustls::ProtocolVersion>,
-        /// Protected data connections whose handshake completed.
-        pub data_handshakes: u64,
-        /// How many of them resumed the control connection's session.
-        pub data_resumed: u64,
-    }
-
-    /// A session's TLS side: its own config (one store) and the server name, shared by the
-    /// control and data connections.
-    #[derive(Clone)]
-    pub(crate) struct TlsContext {
-        config: Arc<ClientConfig>,
-        name: ServerName<'static>,
-        pub(crate) data_handshakes: u64,
-        pub(crate) data_resumed: u64,
-    }
-
-    impl fmt::Debug for TlsContext {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("TlsContext")
-                .field("name", &self.name)
-                .finish_non_exhaustive()
-        }
-    }
+    pub(crate) struct TlsContext(shared::TlsContext);
 
     impl TlsContext {
         /// `host`: DNS name or IP address (brackets allowed), checked against the certificate.
         pub(crate) fn new(tls: &TlsConfig, host: &str) -> Result<TlsContext, Error> {
-            let bare = host
-                .strip_prefix('[')
-                .and_then(|h| h.strip_suffix(']'))
-                .unwrap_or(host);
-            let name = ServerName::try_from(bare.to_owned()).map_err(|e| Error::Tls {
-                source: io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("{host:?} is not a valid TLS server name: {e}"),
-                ),
-                reply: None,
-            })?;
-            let mut config = (*tls.config).clone();
-            config.resumption = Resumption::in_memory_sessions(32);
-            Ok(TlsContext {
-                config: Arc::new(config),
-                name,
-                data_handshakes: 0,
-                data_resumed: 0,
-            })
+            Ok(TlsContext(shared::TlsContext::new(tls, host)?))
         }
 
         /// Starts TLS on `sock` (the ClientHello goes out as soon as the socket allows).
         pub(crate) fn start(&self, sock: &mut Sock) -> io::Result<()> {
-            let conn = ClientConnection::new(self.config.clone(), self.name.clone())
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             let mut layer = Box::new(Layer {
-                conn,
+                conn: self.0.client()?,
                 close_sent: false,
                 write_shut: false,
             });
@@ -591,13 +344,13 @@ mod with_tls {
         /// Counts a data connection whose handshake completed.
         pub(crate) fn count_data(&mut self, sock: &Sock) {
             if let Some(layer) = &sock.tls {
-                if !layer.conn.is_handshaking() {
-                    self.data_handshakes += 1;
-                    if layer.conn.handshake_kind() == Some(HandshakeKind::Resumed) {
-                        self.data_resumed += 1;
-                    }
-                }
+                self.0.count_data_handshake(&layer.conn);
             }
+        }
+
+        /// What was negotiated, given the control connection's TLS version.
+        pub(crate) fn info(&self, protocol_version: Option<rustls::ProtocolVersion>) -> TlsInfo {
+            self.0.info(protocol_version)
         }
     }
 
@@ -791,11 +544,7 @@ mod api {
         pub fn tls_info(&self, session: SessionId) -> Option<TlsInfo> {
             let conn = self.conn_ref(session).ok()?;
             let ctx = conn.tls.as_ref()?;
-            Some(TlsInfo {
-                protocol_version: conn.control_tls_version(),
-                data_handshakes: ctx.data_handshakes,
-                data_resumed: ctx.data_resumed,
-            })
+            Some(ctx.info(conn.control_tls_version()))
         }
     }
 }

@@ -434,8 +434,11 @@ impl Sessions {
     }
 
     /// The timeout for the caller's next [`mio::Poll::poll`]: zero when some session has
-    /// work deferred for fairness, else the time until [`next_deadline`](Sessions::next_deadline)
-    /// (`None`: no deadline). A caller with deadlines of its own takes the minimum.
+    /// work deferred for fairness or a completion is waiting in
+    /// [`poll_completion`](Sessions::poll_completion) (one may have been queued by a request
+    /// call itself, e.g. an argument refused at once), else the time until
+    /// [`next_deadline`](Sessions::next_deadline) (`None`: no deadline). A caller with
+    /// deadlines of its own takes the minimum.
     ///
     /// ```
     /// let poll = mio::Poll::new().unwrap();
@@ -443,7 +446,7 @@ impl Sessions {
     /// assert_eq!(ftp.poll_timeout(std::time::Instant::now()), None);
     /// ```
     pub fn poll_timeout(&self, now: Instant) -> Option<Duration> {
-        if !self.sh.ready.is_empty() {
+        if !self.sh.ready.is_empty() || !self.sh.completions.is_empty() {
             return Some(Duration::ZERO);
         }
         self.next_deadline()

@@ -834,3 +834,26 @@ fn active_mode_drops_a_data_connection_from_another_host() {
     assert!(matches!(done[3].result, Ok(Outcome::Closed(_))));
     server.join().unwrap();
 }
+
+/// A request refused at once (here: CR/LF in the path) queues its completion inside the call;
+/// `poll_timeout` must then be zero, or a caller's loop would sleep with work waiting (an
+/// idle session has no deadline, so the old answer was `None`: wait forever).
+#[test]
+fn a_completion_queued_by_the_request_itself_makes_the_poll_timeout_zero() {
+    let server = LocalServer::start();
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, "anonymous", "");
+    assert_eq!(l.ftp.next_deadline(), None, "idle: nothing to wait for");
+    let bad = l.ftp.cwd(s, "a\r\nDELE b").unwrap();
+    assert_eq!(
+        l.ftp.poll_timeout(std::time::Instant::now()),
+        Some(Duration::ZERO)
+    );
+    let done = l.ftp.poll_completion().expect("the refusal is waiting");
+    assert_eq!(done.op, bad);
+    assert!(matches!(
+        done.result,
+        Err(Error::Usage(UsageError::InvalidArgument(_)))
+    ));
+    assert_eq!(l.ftp.poll_timeout(std::time::Instant::now()), None);
+}

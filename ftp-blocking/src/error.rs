@@ -42,6 +42,11 @@ pub enum ErrorKind {
     /// `AUTH TLS` with an error (then [`Error::reply`] holds that reply). Never followed by a
     /// clear-text fallback.
     Tls,
+    /// What the server sent is larger than the limit set for it: a listing collected by
+    /// [`nlst`](crate::Ftp::nlst), [`dir`](crate::Ftp::dir), [`list`](crate::Ftp::list) or
+    /// [`mlsd`](crate::Ftp::mlsd) beyond [`Ftp::set_max_listing`](crate::Ftp::set_max_listing).
+    /// The transfer was aborted; the connection stays usable.
+    TooLarge,
 }
 
 impl fmt::Display for ErrorKind {
@@ -56,6 +61,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Closed => "connection closed",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Tls => "TLS failure",
+            ErrorKind::TooLarge => "too large",
         })
     }
 }
@@ -197,6 +203,15 @@ impl Error {
             kind: ErrorKind::Protocol,
             reply: None,
             detail: Detail::Message(msg),
+        }
+    }
+
+    /// A server's answer larger than the caller's limit (`what` says which).
+    pub(crate) fn too_large(what: String) -> Error {
+        Error {
+            kind: ErrorKind::TooLarge,
+            reply: None,
+            detail: Detail::Message(what),
         }
     }
 

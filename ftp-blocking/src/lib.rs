@@ -74,6 +74,9 @@ pub const DEFAULT_BLOCKSIZE: usize = 8192;
 /// Longest line [`Ftp::retrlines`] accepts (a longer one is a protocol error, never a
 /// silent cut).
 pub const MAX_LINE: usize = 64 * 1024;
+/// Default limit of the listings [`Ftp::nlst`], [`Ftp::dir`], [`Ftp::list`] and
+/// [`Ftp::mlsd`] collect in memory (bytes as sent by the server): 64 MiB.
+pub const DEFAULT_MAX_LISTING: usize = 64 * 1024 * 1024;
 
 /// An FTP client connection: Python's `ftplib.FTP` in Rust.
 ///
@@ -101,6 +104,7 @@ pub struct Ftp {
     config: Config,
     connect_timeout: Option<Duration>,
     debuglevel: u8,
+    max_listing: usize,
 }
 
 impl Default for Ftp {
@@ -147,6 +151,7 @@ impl Ftp {
             config: Config::default(),
             connect_timeout: None,
             debuglevel: 0,
+            max_listing: DEFAULT_MAX_LISTING,
         }
     }
 
@@ -344,6 +349,26 @@ impl Ftp {
     /// ```
     pub fn set_pasv(&mut self, passive: bool) {
         self.update_config(|c| c.passive = passive);
+    }
+
+    /// Sets how many bytes of listing [`nlst`](Ftp::nlst), [`dir`](Ftp::dir),
+    /// [`list`](Ftp::list) and [`mlsd`](Ftp::mlsd) collect before they abort the transfer
+    /// with an [`ErrorKind::TooLarge`] error (default [`DEFAULT_MAX_LISTING`]), so a server
+    /// cannot exhaust memory with an endless listing. [`retrlines`](Ftp::retrlines) hands
+    /// each line to the caller and has no such limit.
+    ///
+    /// ```
+    /// let mut ftp = ftp_blocking::Ftp::new();
+    /// ftp.set_max_listing(1 << 20);
+    /// assert_eq!(ftp.max_listing(), 1 << 20);
+    /// ```
+    pub fn set_max_listing(&mut self, bytes: usize) {
+        self.max_listing = bytes;
+    }
+
+    /// The limit set by [`set_max_listing`](Ftp::set_max_listing).
+    pub fn max_listing(&self) -> usize {
+        self.max_listing
     }
 
     /// Sets the timeout for connecting, for every reply and for stalled data connections
@@ -736,10 +761,17 @@ impl Ftp {
             line: bytes(cmd),
             upload: false,
         };
-        self.lines(kind, callback)
+        self.lines(kind, None, callback)
     }
 
-    fn lines<F>(&mut self, kind: TransferKind, mut callback: F) -> Result<Reply>
+    /// Downloads `kind` in ASCII mode and hands `callback` each line. With `limit`, more
+    /// than that many bytes abort the transfer with [`ErrorKind::TooLarge`].
+    fn lines<F>(
+        &mut self,
+        kind: TransferKind,
+        limit: Option<usize>,
+        mut callback: F,
+    ) -> Result<Reply>
     where
         F: FnMut(&[u8]) -> io::Result<()>,
     {
@@ -750,7 +782,14 @@ impl Ftp {
         };
         let mut splitter = LineSplitter::new(MAX_LINE);
         let mut too_long = false;
+        let mut total: usize = 0;
+        let mut over_limit = false;
         let mut sink = |block: &[u8]| -> io::Result<()> {
+            total = total.saturating_add(block.len());
+            if limit.is_some_and(|l| total > l) {
+                over_limit = true;
+                return Err(io::Error::other("listing over the limit"));
+            }
             splitter.push(block);
             loop {
                 match splitter.next_line() {
@@ -764,6 +803,12 @@ impl Ftp {
             }
         };
         let result = self.download(req, DEFAULT_BLOCKSIZE * 8, &mut sink);
+        if over_limit {
+            return Err(Error::too_large(format!(
+                "the listing is larger than {} bytes (Ftp::set_max_listing); transfer aborted",
+                limit.unwrap_or_default()
+            )));
+        }
         if too_long {
             let e = result.err();
             return Err(Error::protocol(format!(
@@ -926,12 +971,16 @@ impl Ftp {
     /// ```
     pub fn nlst<P: AsRef<[u8]>>(&mut self, path: Option<P>) -> Result<Vec<String>> {
         let mut names = Vec::new();
-        self.lines(TransferKind::Nlst(opt_bytes(path)), |l| {
-            if !l.is_empty() {
-                names.push(String::from_utf8_lossy(l).into_owned());
-            }
-            Ok(())
-        })?;
+        self.lines(
+            TransferKind::Nlst(opt_bytes(path)),
+            Some(self.max_listing),
+            |l| {
+                if !l.is_empty() {
+                    names.push(String::from_utf8_lossy(l).into_owned());
+                }
+                Ok(())
+            },
+        )?;
         Ok(names)
     }
 
@@ -947,10 +996,14 @@ impl Ftp {
     /// ```
     pub fn dir<P: AsRef<[u8]>>(&mut self, path: Option<P>) -> Result<Vec<String>> {
         let mut lines = Vec::new();
-        self.lines(TransferKind::List(opt_bytes(path)), |l| {
-            lines.push(String::from_utf8_lossy(l).into_owned());
-            Ok(())
-        })?;
+        self.lines(
+            TransferKind::List(opt_bytes(path)),
+            Some(self.max_listing),
+            |l| {
+                lines.push(String::from_utf8_lossy(l).into_owned());
+                Ok(())
+            },
+        )?;
         Ok(lines)
     }
 
@@ -970,16 +1023,20 @@ impl Ftp {
         let now = now_timestamp();
         let mut entries = Vec::new();
         let mut bad = None;
-        self.lines(TransferKind::List(opt_bytes(path)), |l| {
-            match parse_list_line(l, now) {
-                ParsedLine::Entry(e) => entries.push(e.to_owned()),
-                ParsedLine::NotAnEntry => {}
-                ParsedLine::Unparsed(raw) => {
-                    bad.get_or_insert_with(|| String::from_utf8_lossy(raw).into_owned());
+        self.lines(
+            TransferKind::List(opt_bytes(path)),
+            Some(self.max_listing),
+            |l| {
+                match parse_list_line(l, now) {
+                    ParsedLine::Entry(e) => entries.push(e.to_owned()),
+                    ParsedLine::NotAnEntry => {}
+                    ParsedLine::Unparsed(raw) => {
+                        bad.get_or_insert_with(|| String::from_utf8_lossy(raw).into_owned());
+                    }
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         match bad {
             Some(line) => Err(Error::protocol(format!("unparsable LIST line: {line:?}"))),
             None => Ok(entries),
@@ -1004,16 +1061,20 @@ impl Ftp {
     pub fn mlsd<P: AsRef<[u8]>>(&mut self, path: Option<P>) -> Result<Vec<ListEntry>> {
         let mut entries = Vec::new();
         let mut bad = None;
-        self.lines(TransferKind::Mlsd(opt_bytes(path)), |l| {
-            match parse_mlsx_line(l) {
-                ParsedLine::Entry(e) => entries.push(e.to_owned()),
-                ParsedLine::NotAnEntry => {}
-                ParsedLine::Unparsed(raw) => {
-                    bad.get_or_insert_with(|| String::from_utf8_lossy(raw).into_owned());
+        self.lines(
+            TransferKind::Mlsd(opt_bytes(path)),
+            Some(self.max_listing),
+            |l| {
+                match parse_mlsx_line(l) {
+                    ParsedLine::Entry(e) => entries.push(e.to_owned()),
+                    ParsedLine::NotAnEntry => {}
+                    ParsedLine::Unparsed(raw) => {
+                        bad.get_or_insert_with(|| String::from_utf8_lossy(raw).into_owned());
+                    }
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         match bad {
             Some(line) => Err(Error::protocol(format!("unparsable MLSD line: {line:?}"))),
             None => Ok(entries),

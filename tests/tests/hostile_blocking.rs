@@ -960,3 +960,24 @@ fn extra_replies_are_not_taken_for_the_next_command() {
     });
     assert_eq!(e.code(), Some(550));
 }
+
+/// An endless listing cannot exhaust memory: the collecting listings stop at the caller's
+/// limit with a typed error, abort the transfer, and the connection stays usable.
+#[test]
+fn listing_larger_than_the_limit_is_refused() {
+    let line: &[u8] = b"x";
+    let lines = vec![line; 2 << 20]; // 2 Mi lines of "x\r\n": 6 MiB
+    let server = FaultServer::start(
+        well_behaved()
+            .on("NLST", listing(&lines))
+            .on("MLSD", listing(&lines))
+            .on("ABOR", reply("226 Abort successful.")),
+    );
+    let mut ftp = logged_in(&server);
+    ftp.set_max_listing(1 << 20);
+    let e = expect_kind(ftp.nlst(None::<&str>), ErrorKind::TooLarge);
+    assert!(e.to_string().contains("1048576"), "{e}");
+    assert_usable(&mut ftp);
+    expect_kind(ftp.mlsd(None::<&str>), ErrorKind::TooLarge);
+    assert_usable(&mut ftp);
+}

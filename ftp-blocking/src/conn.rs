@@ -180,6 +180,9 @@ impl Conn {
     ) -> Result<(Conn, Reply)> {
         let mut last = None;
         let mut control = None;
+        // Without an explicit connect timeout, the reply timeout bounds the connect too (not
+        // the OS default of minutes): a server that never answers must not hang the caller.
+        let connect_timeout = connect_timeout.or(config.reply_timeout);
         for addr in addrs {
             let attempt = match connect_timeout {
                 Some(t) => TcpStream::connect_timeout(addr, t),

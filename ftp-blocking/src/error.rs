@@ -262,8 +262,12 @@ impl Error {
             OpError::ConnectionClosed => ErrorKind::Closed,
             OpError::Data { failure, reply } => match (failure, reply) {
                 (DataFailure::TimedOut, _) => ErrorKind::Timeout,
-                (_, Some(r)) if r.code().get() >= 500 => ErrorKind::Permanent,
-                (_, Some(r)) if r.code().get() >= 400 => ErrorKind::Temporary,
+                // The reply's class, as the core maps any reply (ftplib's error_temp / error_perm).
+                (_, Some(r)) => match OpError::from_reply(r.clone()) {
+                    OpError::Temporary(_) => ErrorKind::Temporary,
+                    OpError::Permanent(_) => ErrorKind::Permanent,
+                    _ => ErrorKind::Io,
+                },
                 _ => ErrorKind::Io,
             },
             OpError::Truncated { .. } => ErrorKind::Io,

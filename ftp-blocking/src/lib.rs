@@ -185,7 +185,8 @@ impl Ftp {
     }
 
     /// Connects with a session [`Config`] of your own (passive or active mode, EPSV use,
-    /// automatic `FEAT`, timeouts, ...) and an optional connect timeout.
+    /// automatic `FEAT`, timeouts, ...) and an optional connect timeout (without one, the
+    /// config's `reply_timeout` bounds the connect).
     ///
     /// ```no_run
     /// use ftp_blocking::{Config, Ftp};

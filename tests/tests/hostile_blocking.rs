@@ -809,6 +809,10 @@ fn connect_timeout() {
     }
     let r = bounded("connect", || Ftp::connect_with(addr, config(), Some(T)));
     expect_kind(r, ErrorKind::Timeout);
+    // Without a connect timeout of its own, the reply timeout bounds the connect (not the
+    // operating system's default of minutes).
+    let r = bounded("connect", || Ftp::connect_with(addr, config(), None));
+    expect_kind(r, ErrorKind::Timeout);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
+use ftp_blocking::ftp_core::listing::{check_local_name, UnsafeName};
 use ftp_blocking::{EntryKind, Ftp, Timestamp};
 
 mod common;
@@ -358,25 +359,10 @@ fn cmd_put(o: &Options) -> Result<(), CliError> {
 
 // ---- mirror ---------------------------------------------------------------------------------
 
-/// Why a remote name may not become a local one (`Ok` when it is safe: a single, normal path
-/// component).
-fn check_name(name: &[u8]) -> Result<(), &'static str> {
-    if name.is_empty() {
-        return Err("empty name");
-    }
-    if name == b"." || name == b".." {
-        return Err("'.' or '..' would leave the target directory");
-    }
-    if name.contains(&b'/') || name.contains(&b'\\') {
-        return Err("a path separator would leave the target directory");
-    }
-    if name.contains(&0) {
-        return Err("NUL byte");
-    }
-    if name.iter().any(|&b| b < 0x20 || b == 0x7f) {
-        return Err("control character");
-    }
-    Ok(())
+/// Why a remote name may not become a local one (`Ok` when it is one plain path component):
+/// the check lives in ftp-core, [`check_local_name`], so every client shares it.
+fn check_name(name: &[u8]) -> Result<(), UnsafeName> {
+    check_local_name(name)
 }
 
 /// What mirror needs to know about a remote entry.

@@ -580,3 +580,40 @@ proptest! {
         }
     }
 }
+
+/// A name `check_local_name` accepts is exactly one normal path component on this system:
+/// joined to a folder it can never point outside it.
+#[cfg(unix)]
+mod local_names {
+    use ftp_core::listing::check_local_name;
+    use proptest::prelude::*;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Component, Path};
+
+    fn names() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..12),
+            proptest::collection::vec(prop::sample::select(b"./\\\0\x1b a".to_vec()), 0..8),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn accepted_names_stay_inside_the_folder(name in names()) {
+            let path = Path::new("target").join(OsStr::from_bytes(&name));
+            let components: Vec<Component> = Path::new(OsStr::from_bytes(&name)).components().collect();
+            if check_local_name(&name).is_ok() {
+                prop_assert_eq!(components.len(), 1);
+                let is_normal = matches!(components[0], Component::Normal(c) if c.as_bytes() == name.as_slice());
+                prop_assert!(is_normal);
+                prop_assert_eq!(path.parent(), Some(Path::new("target")));
+            } else {
+                let escapes = components.len() != 1
+                    || !matches!(components[0], Component::Normal(c) if c.as_bytes() == name.as_slice())
+                    || name.iter().any(|&b| b < 0x20 || b == 0x7f || b == b'\\');
+                prop_assert!(escapes, "refused a plain name: {:?}", name);
+            }
+        }
+    }
+}

@@ -578,6 +578,56 @@ pub fn parse_nlst_line(line: &[u8]) -> Option<&[u8]> {
     (!line.is_empty()).then_some(line)
 }
 
+/// Why a name from a server's listing must not become a local file name.
+///
+/// Names in listings come from the server: a hostile one can send `..`, `../../etc/passwd`,
+/// `a/b`, `C:\x` or names with NUL and control characters, to make a mirroring client write
+/// outside its target folder or print terminal escapes. [`check_local_name`] refuses them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UnsafeName {
+    /// The name is empty.
+    #[error("empty name")]
+    Empty,
+    /// `.` or `..`: the folder itself or its parent.
+    #[error("'.' or '..' would leave the target folder")]
+    DotOrDotDot,
+    /// A `/` or `\` would make the name a path into another folder.
+    #[error("a path separator ('/' or '\\') would leave the target folder")]
+    Separator,
+    /// A NUL byte (it ends the name for the operating system).
+    #[error("a NUL byte in the name")]
+    Nul,
+    /// A control character (0x01-0x1F, 0x7F): line ends, escapes.
+    #[error("a control character in the name")]
+    Control,
+}
+
+/// Checks that a name from a listing is one plain path component, safe to create inside a
+/// local folder: not empty, not `.` or `..`, without `/`, `\`, NUL or control characters.
+/// Anything else (spaces, leading dots as in `.profile`, non-UTF-8 bytes) is allowed.
+/// Use it before turning any listed name into a local path, as the mirror example does.
+///
+/// ```
+/// use ftp_core::listing::{check_local_name, UnsafeName};
+/// assert_eq!(check_local_name(b"report 2017.pdf"), Ok(()));
+/// assert_eq!(check_local_name(b".profile"), Ok(()));
+/// assert_eq!(check_local_name(b".."), Err(UnsafeName::DotOrDotDot));
+/// assert_eq!(check_local_name(b"../../etc/passwd"), Err(UnsafeName::Separator));
+/// assert_eq!(check_local_name(b"C:\\boot.ini"), Err(UnsafeName::Separator));
+/// assert_eq!(check_local_name(b"a\0b"), Err(UnsafeName::Nul));
+/// assert_eq!(check_local_name(b"a\x1b[2Jb"), Err(UnsafeName::Control));
+/// ```
+pub fn check_local_name(name: &[u8]) -> Result<(), UnsafeName> {
+    match name {
+        [] => Err(UnsafeName::Empty),
+        b"." | b".." => Err(UnsafeName::DotOrDotDot),
+        _ if name.iter().any(|&b| b == b'/' || b == b'\\') => Err(UnsafeName::Separator),
+        _ if name.contains(&0) => Err(UnsafeName::Nul),
+        _ if name.iter().any(|&b| b < 0x20 || b == 0x7f) => Err(UnsafeName::Control),
+        _ => Ok(()),
+    }
+}
+
 /// Splits a listing buffer into lines: on `\n`, with one `\r` before it removed. A final
 /// line without a line end is yielded too; nothing is yielded after a final line end.
 ///

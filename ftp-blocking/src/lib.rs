@@ -368,6 +368,11 @@ impl Ftp {
     }
 
     /// The limit set by [`set_max_listing`](Ftp::set_max_listing).
+    ///
+    /// ```
+    /// let ftp = ftp_blocking::Ftp::new();
+    /// assert_eq!(ftp.max_listing(), ftp_blocking::DEFAULT_MAX_LISTING);
+    /// ```
     pub fn max_listing(&self) -> usize {
         self.max_listing
     }

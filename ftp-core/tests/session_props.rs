@@ -6,7 +6,9 @@
 //! - every operation ends with exactly one `Completed`, and afterwards the session is idle or
 //!   closed;
 //! - while an operation is in flight a deadline is always armed (with timeouts configured),
-//!   so no operation can hang: driving the clock alone ends it;
+//!   so no operation can hang: driving the clock alone ends it; with
+//!   `Config::operation_timeout` that deadline is never later than the operation's start
+//!   plus the bound;
 //! - the client only ever emits well-formed CRLF-terminated command lines;
 //! - the result does not depend on how the server's bytes are split into reads.
 
@@ -213,8 +215,13 @@ fn config() -> impl Strategy<Value = Config> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
+        // Sometimes a bound on whole operations (often shorter than the other timeouts).
+        prop_oneof![
+            3 => Just(None),
+            1 => (1u64..90).prop_map(|s| Some(Duration::from_secs(s))),
+        ],
     )
-        .prop_map(|(passive, use_epsv, auto_feat, host, trust)| Config {
+        .prop_map(|(passive, use_epsv, auto_feat, host, trust, op)| Config {
             passive,
             use_epsv,
             auto_feat,
@@ -222,6 +229,7 @@ fn config() -> impl Strategy<Value = Config> {
             host: host.then(|| "ftp.example.com".to_string()),
             reply_timeout: Some(Duration::from_secs(30)),
             data_timeout: Some(Duration::from_secs(20)),
+            operation_timeout: op,
             trace_replies: true,
             ..Config::default()
         })
@@ -234,6 +242,8 @@ struct Harness {
     in_flight: bool,
     completions: usize,
     starts: usize,
+    /// When the operation in flight started (the clock given to `start`/`abort`/`new`).
+    op_started: Instant,
     log: Vec<String>,
     /// Verb of the last command sent ("" before any).
     last_verb: String,
@@ -250,6 +260,7 @@ impl Harness {
             in_flight: true, // the greeting
             completions: 0,
             starts: 1,
+            op_started: base,
             log: Vec::new(),
             last_verb: String::new(),
             last_intent: None,
@@ -321,6 +332,20 @@ impl Harness {
                 self.s.poll_timeout().is_some(),
                 "operation in flight with no deadline"
             );
+            // With an operation timeout, nothing lets an operation outlive it.
+            let bound = self
+                .s
+                .config()
+                .operation_timeout
+                .and_then(|d| self.op_started.checked_add(d));
+            if let Some(bound) = bound {
+                prop_assert!(
+                    self.s.poll_timeout().is_some_and(|d| d <= bound),
+                    "deadline {:?} beyond the operation's bound {:?}",
+                    self.s.poll_timeout(),
+                    bound
+                );
+            }
         } else {
             prop_assert!(self.s.is_idle() || self.s.is_closed());
         }
@@ -422,6 +447,7 @@ impl Harness {
                     prop_assert!(!self.in_flight);
                     self.in_flight = true;
                     self.starts += 1;
+                    self.op_started = self.now;
                 } else {
                     // Nothing changed: no bytes, no events.
                     prop_assert!(self.s.poll_transmit().is_empty());
@@ -434,6 +460,7 @@ impl Harness {
                 if res.is_ok() && idle {
                     self.in_flight = true;
                     self.starts += 1;
+                    self.op_started = self.now;
                 }
                 self.log.push(format!("A: {res:?}"));
             }

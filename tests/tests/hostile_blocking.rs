@@ -38,6 +38,7 @@
 //! | 31 | download interrupted half way, resumed with REST | `resume_with_rest_is_byte_identical` |
 //! | 32 | upload cut by the server (426) | `upload_cut_is_an_error` |
 //! | 33 | extra replies in one segment (one command, several answers) | `extra_replies_are_not_taken_for_the_next_command` |
+//! | 34 | `120` replies trickled forever (greeting, USER), with `operation_timeout` | `operation_timeout_bounds_a_trickling_server` |
 //!
 //! The listing names (`../`, `/`, NUL, control characters) that must never make the mirror
 //! write outside its target are in `hostile_mirror.rs`; bounded memory under a 10 MiB line
@@ -51,7 +52,7 @@ use std::time::Duration;
 use ftp_blocking::{Error, ErrorKind, Ftp};
 use ftp_core::session::{DataFailure, OpError, ProtocolError, TimeoutKind};
 use ftp_tests::fault::{
-    disconnect, download, flood, hang, listing, pasv_claiming, raw, reply, trickle, upload,
+    disconnect, download, flood, hang, listing, pasv_claiming, raw, reply, sleep, trickle, upload,
     well_behaved, Action, FaultServer, Script,
 };
 use hostile_common::{bounded, config, pattern, resumable, retr_cut, serving, BAD_NAMES, T};
@@ -984,4 +985,54 @@ fn listing_larger_than_the_limit_is_refused() {
     assert_usable(&mut ftp);
     expect_kind(ftp.mlsd(None::<&str>), ErrorKind::TooLarge);
     assert_usable(&mut ftp);
+}
+
+/// Issue 9: every `1xx` re-arms the reply deadline, so a server trickling `120` replies
+/// would keep the greeting (or any command) waiting forever; `operation_timeout` bounds
+/// the whole operation, and the session closes.
+#[test]
+fn operation_timeout_bounds_a_trickling_server() {
+    let op_timeout = Duration::from_secs(3);
+    // 40 × 0.5 s of "120 wait" (20 s, past BOUND), each well within the 1 s reply timeout.
+    let trickling = || -> Vec<Action> {
+        (0..40)
+            .flat_map(|_| [reply("120 wait"), sleep(Duration::from_millis(500))])
+            .flatten()
+            .collect()
+    };
+    let bounded_config = || ftp_core::session::Config {
+        operation_timeout: Some(op_timeout),
+        ..config()
+    };
+
+    let mut greeting = trickling();
+    greeting.extend(reply("220 finally"));
+    let server = FaultServer::start(well_behaved().greet_with(greeting));
+    let started = std::time::Instant::now();
+    let e = bounded("connect", || {
+        expect_kind(
+            Ftp::connect_with(server.addr(), bounded_config(), Some(T)),
+            ErrorKind::Timeout,
+        )
+    });
+    // Not a reply timeout: the 120s kept coming; the whole greeting's bound ended it.
+    assert!(started.elapsed() >= op_timeout, "{:?}", started.elapsed());
+    assert_eq!(
+        e.op_error(),
+        Some(&OpError::Timeout(TimeoutKind::Operation)),
+        "{e:?}"
+    );
+
+    // The same for a command: USER answered by an endless trickle of 120s.
+    let server = FaultServer::start(well_behaved().on("USER", trickling()));
+    let mut ftp = Ftp::connect_with(server.addr(), bounded_config(), Some(T)).unwrap();
+    let e = bounded("login", || {
+        expect_kind(ftp.login("u", "p"), ErrorKind::Timeout)
+    });
+    assert_eq!(
+        e.op_error(),
+        Some(&OpError::Timeout(TimeoutKind::Operation)),
+        "{e:?}"
+    );
+    assert_closed(&mut ftp);
 }

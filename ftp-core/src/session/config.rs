@@ -49,6 +49,19 @@ pub struct Config {
     /// without [`DataEvent::Progress`](super::DataEvent::Progress) while it streams
     /// (default 60 s). `None`: wait forever.
     pub data_timeout: Option<Duration>,
+    /// Hard upper bound on one whole operation — the greeting, a login (with its `FEAT`), a
+    /// command, a whole transfer including its data — however much progress it makes
+    /// (default `None`: no bound). [`Config::reply_timeout`] and [`Config::data_timeout`]
+    /// restart with every `1xx` reply and every
+    /// [`DataEvent::Progress`](super::DataEvent::Progress), so a server trickling `120`
+    /// replies or one data byte per timeout could keep an operation alive forever; set this
+    /// when a hard limit matters (crawlers, batch jobs). The deadline is armed when the
+    /// operation starts (at [`Session::new`](super::Session::new) for the greeting); when it
+    /// passes, the operation ends with
+    /// [`OpError::Timeout`](super::OpError::Timeout)`(`[`TimeoutKind::Operation`](super::TimeoutKind::Operation)`)`
+    /// and the session closes (the control stream may be out of step). An abort of a
+    /// transfer counts as part of the transfer.
+    pub operation_timeout: Option<Duration>,
     /// Bounds on reply size; a reply beyond them is a protocol error that closes the session.
     pub limits: Limits,
     /// `true`: every reply is also reported as [`Event::Reply`](super::Event::Reply) (for
@@ -66,6 +79,7 @@ impl Default for Config {
             host: None,
             reply_timeout: Some(Duration::from_secs(60)),
             data_timeout: Some(Duration::from_secs(60)),
+            operation_timeout: None,
             limits: Limits::default(),
             trace_replies: false,
         }

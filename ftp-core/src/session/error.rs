@@ -31,7 +31,8 @@ pub enum OpError {
     /// The server broke the protocol (see [`ProtocolError::is_fatal`]).
     #[error("protocol error: {0}")]
     Protocol(ProtocolError),
-    /// A deadline passed. [`TimeoutKind::Reply`] and [`TimeoutKind::Tls`] close the session.
+    /// A deadline passed. [`TimeoutKind::Reply`], [`TimeoutKind::Tls`] and
+    /// [`TimeoutKind::Operation`] close the session.
     #[error("timed out waiting for {0}")]
     Timeout(TimeoutKind),
     /// The server closed the control connection.
@@ -110,6 +111,10 @@ pub enum TimeoutKind {
     /// The control TLS handshake (or CCC shutdown) did not finish within the reply timeout
     /// (fatal).
     Tls,
+    /// The whole operation took longer than
+    /// [`Config::operation_timeout`](super::Config::operation_timeout), however much progress
+    /// it made (fatal).
+    Operation,
 }
 
 impl core::fmt::Display for TimeoutKind {
@@ -118,6 +123,7 @@ impl core::fmt::Display for TimeoutKind {
             TimeoutKind::Reply => "a reply",
             TimeoutKind::Data => "the data connection",
             TimeoutKind::Tls => "the TLS handshake",
+            TimeoutKind::Operation => "the whole operation",
         })
     }
 }

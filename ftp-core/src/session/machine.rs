@@ -348,6 +348,14 @@ impl Session {
         self.reply_deadline = self.config.reply_timeout.and_then(|t| now.checked_add(t));
     }
 
+    /// Arms the deadline of a whole operation (as it starts); cleared when it ends.
+    pub(super) fn arm_op_deadline(&mut self, now: Instant) {
+        self.op_deadline = self
+            .config
+            .operation_timeout
+            .and_then(|t| now.checked_add(t));
+    }
+
     fn arm_data_deadline(&mut self, now: Instant) {
         self.data_deadline = self.config.data_timeout.and_then(|t| now.checked_add(t));
     }
@@ -369,6 +377,7 @@ impl Session {
         }
         self.reply_deadline = None;
         self.data_deadline = None;
+        self.op_deadline = None;
         self.op = None;
         self.events.push_back(Event::Completed(result));
     }
@@ -382,6 +391,7 @@ impl Session {
         self.closed = true;
         self.reply_deadline = None;
         self.data_deadline = None;
+        self.op_deadline = None;
         self.tx.clear();
         self.tx_pos = 0;
     }

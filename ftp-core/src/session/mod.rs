@@ -28,8 +28,8 @@
 //! - No command is sent before the reply to the previous one has arrived, except `ABOR`
 //!   (and the `NOOP` that resynchronises after an ambiguous `ABOR` answer, see below).
 //! - Fatal (the session closes, [`OpError::is_fatal`]): EOF, a malformed reply stream,
-//!   `421` at any point, a reply timeout (the stream would be out of step), clear-text bytes
-//!   after `234`. Not fatal: negative replies, undecodable payloads, data failures, data
+//!   `421` at any point, a reply timeout (the stream would be out of step), an operation
+//!   timeout ([`Config::operation_timeout`], off by default), clear-text bytes after `234`. Not fatal: negative replies, undecodable payloads, data failures, data
 //!   timeouts.
 //! - Data bytes never pass through the core: the driver moves them between the data socket
 //!   and the user, and reports [`DataEvent`]s. The core judges completion from the 1xx, the
@@ -231,6 +231,8 @@ pub struct Session {
     data_open: bool,
     reply_deadline: Option<Instant>,
     data_deadline: Option<Instant>,
+    /// The whole operation's deadline ([`Config::operation_timeout`]).
+    op_deadline: Option<Instant>,
     /// An abort ended without the aborted transfer's own final reply: one stray `226`/`426`
     /// (or `451`, see `Session::is_stray_abort_reply`) may still come and is skipped.
     stray_after_abort: bool,
@@ -257,6 +259,7 @@ impl core::fmt::Debug for Session {
             .field("data_open", &self.data_open)
             .field("reply_deadline", &self.reply_deadline)
             .field("data_deadline", &self.data_deadline)
+            .field("op_deadline", &self.op_deadline)
             .field("stray_after_abort", &self.stray_after_abort)
             .field("config", &self.config)
             .finish_non_exhaustive()
@@ -288,9 +291,11 @@ impl Session {
             data_open: false,
             reply_deadline: None,
             data_deadline: None,
+            op_deadline: None,
             stray_after_abort: false,
             last_verb: [0; 4],
         };
+        s.arm_op_deadline(now);
         s.await_reply(now);
         s
     }
@@ -387,6 +392,13 @@ impl Session {
         if self.closed {
             return;
         }
+        if let Some(d) = self.op_deadline {
+            if now >= d {
+                self.op_deadline = None;
+                self.fatal(OpError::Timeout(TimeoutKind::Operation));
+                return;
+            }
+        }
         if let Some(d) = self.reply_deadline {
             if now >= d {
                 self.reply_deadline = None;
@@ -450,10 +462,10 @@ impl Session {
 
     /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout) once it passes.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.reply_deadline, self.data_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.reply_deadline, self.data_deadline, self.op_deadline]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     // ---------------------------------------------------------------------------------
@@ -470,6 +482,7 @@ impl Session {
             return Err(UsageError::Busy);
         }
         self.validate(&op).map_err(UsageError::InvalidArgument)?;
+        self.arm_op_deadline(now);
         let op = match op {
             Operation::Login {
                 user,
@@ -591,6 +604,7 @@ impl Session {
         }
         match self.op.take() {
             None => {
+                self.arm_op_deadline(now);
                 let op = self.abort_idle(now);
                 self.op = Some(op);
                 Ok(())

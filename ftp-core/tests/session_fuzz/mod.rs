@@ -451,6 +451,7 @@ impl Harness {
             host: h.host.then(|| "ftp.example.com".to_owned()),
             reply_timeout: Some(REPLY_TIMEOUT),
             data_timeout: Some(DATA_TIMEOUT),
+            operation_timeout: None,
             limits,
             trace_replies: true,
         };

@@ -672,15 +672,32 @@ impl Conn {
                 }
                 Ok(n) => {
                     self.data_bytes += n as u64;
-                    let bytes = self.data_bytes;
-                    self.session
-                        .handle_data_event(now(), DataEvent::Progress(bytes));
+                    self.report_progress()?;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.data_error(e)),
             }
         }
+    }
+
+    /// Tells the session that data moved. A deadline can pass while data keeps moving (the
+    /// session's `operation_timeout` bounds a whole transfer, however it progresses): then
+    /// the session acts on it (closing the data connection) and the transfer stops here with
+    /// a `TimedOut` error; the session's own verdict follows.
+    fn report_progress(&mut self) -> io::Result<()> {
+        let t = now();
+        self.session
+            .handle_data_event(t, DataEvent::Progress(self.data_bytes));
+        if self.session.poll_timeout().is_some_and(|d| d <= t) {
+            self.session.handle_timeout(t);
+            self.process_events();
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "a deadline of the session passed while data was moving",
+            ));
+        }
+        Ok(())
     }
 
     /// Writes all of `buf` to the data connection (reporting progress).
@@ -697,9 +714,7 @@ impl Conn {
                 Ok(n) => {
                     buf = &buf[n..];
                     self.data_bytes += n as u64;
-                    let bytes = self.data_bytes;
-                    self.session
-                        .handle_data_event(now(), DataEvent::Progress(bytes));
+                    self.report_progress()?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.data_error(e)),

@@ -1036,3 +1036,36 @@ fn operation_timeout_bounds_a_trickling_server() {
     );
     assert_closed(&mut ftp);
 }
+
+/// A download whose data keeps dripping (one byte every 0.5 s: each within the 1 s data
+/// timeout) is cut off by `operation_timeout` while the data is moving, not only between
+/// replies.
+#[test]
+fn operation_timeout_bounds_a_dripping_download() {
+    let op_timeout = Duration::from_secs(3);
+    let mut retr = reply("150 Opening BINARY mode data connection (40 bytes).");
+    for _ in 0..40 {
+        retr.push(Action::DataSend(b"x".to_vec()));
+        retr.extend(sleep(Duration::from_millis(500)));
+    }
+    retr.push(Action::DataClose);
+    retr.extend(reply("226 Transfer complete."));
+    let server = FaultServer::start(well_behaved().on("RETR", retr));
+    let config = ftp_core::session::Config {
+        operation_timeout: Some(op_timeout),
+        ..config()
+    };
+    let mut ftp = Ftp::connect_with(server.addr(), config, Some(T)).unwrap();
+    ftp.login("user", "pw").unwrap();
+    let started = std::time::Instant::now();
+    let (r, got) = bounded("retr", || get(&mut ftp, "drip.bin"));
+    let e = expect_kind(r, ErrorKind::Timeout);
+    assert_eq!(
+        e.op_error(),
+        Some(&OpError::Timeout(TimeoutKind::Operation)),
+        "{e:?}"
+    );
+    assert!(started.elapsed() >= op_timeout - Duration::from_millis(100));
+    assert!(got.len() < 40, "the drip was cut off: {} bytes", got.len());
+    assert_closed(&mut ftp);
+}

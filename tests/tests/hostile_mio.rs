@@ -1216,3 +1216,40 @@ fn extra_replies_are_not_taken_for_the_next_command() {
     assert!(matches!(e, OpError::Permanent(_)), "{e:?}");
     assert_eq!(code_of(&e), 550);
 }
+
+/// A download whose data keeps dripping (one byte every 0.5 s, each within the 1 s data
+/// timeout) is cut off by `operation_timeout`: the deadline the driver reports wakes the loop
+/// even while data is moving.
+#[test]
+fn operation_timeout_bounds_a_dripping_download() {
+    let op_timeout = Duration::from_secs(3);
+    let mut retr = reply("150 Opening BINARY mode data connection (40 bytes).");
+    for _ in 0..40 {
+        retr.push(Action::DataSend(b"x".to_vec()));
+        retr.push(Action::Sleep(Duration::from_millis(500)));
+    }
+    retr.push(Action::DataClose);
+    retr.extend(reply("226 Transfer complete."));
+    let server = FaultServer::start(well_behaved().on("RETR", retr));
+    let mut d = Driver::new();
+    let (s, greeting) = d.connect_with(
+        server.addr(),
+        Config {
+            operation_timeout: Some(op_timeout),
+            ..config()
+        },
+    );
+    d.result(s, greeting).expect("greeting");
+    let login = d.ftp.login(s, "user", "pw").unwrap();
+    d.result(s, login).expect("login");
+    let started = Instant::now();
+    let (r, got) = d.get(s, "drip.bin");
+    assert!(
+        matches!(r, Err(Error::Op(OpError::Timeout(TimeoutKind::Operation)))),
+        "{r:?}"
+    );
+    assert!(started.elapsed() >= op_timeout - Duration::from_millis(100));
+    assert!(started.elapsed() < BOUND, "{:?}", started.elapsed());
+    assert!(got.len() < 40, "the drip was cut off: {} bytes", got.len());
+    d.assert_closed(s);
+}

@@ -46,7 +46,7 @@ mod system;
 pub mod tls;
 
 pub use local::{LocalServer, LocalServerBuilder};
-pub use ports::{free_port, ipv6_available, passive_range};
+pub use ports::{free_port, ipv6_available, passive_range, passive_ranges};
 pub use raw::{RawClient, RawReply};
 pub use system::{
     system_servers_available, system_servers_status, SystemServer, SystemServerBuilder,

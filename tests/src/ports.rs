@@ -37,6 +37,30 @@ pub fn passive_range() -> RangeInclusive<u16> {
     start..=start + BLOCK - 1
 }
 
+/// `n` adjacent blocks of [`passive_range`] as one range (`n` × 50 ports), taken at once so
+/// that parallel tests cannot interleave with them: for a server under heavy load whose
+/// passive ports linger in TIME_WAIT.
+///
+/// ```
+/// let wide = ftp_tests::passive_ranges(8);
+/// assert_eq!(wide.end() - wide.start() + 1, 400);
+/// let next = ftp_tests::passive_range();
+/// assert!(wide.end() < next.start() || next.end() < wide.start());
+/// ```
+pub fn passive_ranges(n: u16) -> RangeInclusive<u16> {
+    let blocks = u32::from(AREA_LEN / BLOCK);
+    let n = u32::from(n.clamp(1, AREA_LEN / BLOCK));
+    let offset = std::process::id().wrapping_mul(2_654_435_761) % blocks;
+    loop {
+        let first = (NEXT_BLOCK.fetch_add(n, Ordering::Relaxed) + offset) % blocks;
+        // A run that would wrap past the end of the area is skipped: the next one starts low.
+        if first + n <= blocks {
+            let start = AREA_START + first as u16 * BLOCK;
+            return start..=start + n as u16 * BLOCK - 1;
+        }
+    }
+}
+
 /// A TCP port on `ip` that nothing listens on right now (asked from the kernel by binding port
 /// 0). Someone else may take it before the caller binds it: callers retry on failure.
 ///

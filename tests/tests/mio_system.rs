@@ -32,7 +32,7 @@ fn eight_sessions_two_hundred_files_each(kind: ServerKind) {
     // after each download (the server closes first), and ProFTPD and Pure-FTPd bind them
     // without reuse, so 50 ports run out ("425 ... Address already in use"). Give them 400.
     let server = SystemServer::builder(kind)
-        .passive_ports(wide_passive_range())
+        .passive_ports(ftp_tests::passive_ranges(8))
         .start()
         .unwrap_or_else(|e| panic!("{kind}: {e}"));
     let half = FILES_PER_SESSION / 2;
@@ -181,21 +181,6 @@ fn pure_ftpd_eight_sessions_two_hundred_files_each() {
 // load (`ss` shows the listener with our connection in its accept queue, never accepted,
 // until "421 Passive data channel timed out"): its `register` ignores EEXIST when a file
 // descriptor number is reused. Its ordinary tests run in the blocking and hostile suites.
-
-/// Eight consecutive blocks of [`ftp_tests::passive_range`] (blocks are handed out in
-/// order, so they are adjacent unless the area wrapped around; then one block is used).
-fn wide_passive_range() -> std::ops::RangeInclusive<u16> {
-    let first = ftp_tests::passive_range();
-    let mut end = *first.end();
-    for _ in 0..7 {
-        let next = ftp_tests::passive_range();
-        if *next.start() != end + 1 {
-            break;
-        }
-        end = *next.end();
-    }
-    *first.start()..=end
-}
 
 /// Passive (EPSV) and active (EPRT) sessions side by side over IPv6.
 #[test]

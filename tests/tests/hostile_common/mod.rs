@@ -116,3 +116,33 @@ pub const BAD_NAMES: &[&str] = &[
     "nul\0byte",
     "\r\n",
 ];
+
+/// A listener on 127.0.0.1 that never accepts, with its accept queue filled: further SYNs
+/// are dropped, so a connect to `addr` waits until the client's own timeout. Keep it alive
+/// for as long as the case runs.
+pub struct UnansweredListener {
+    /// Where to connect.
+    pub addr: std::net::SocketAddr,
+    _listener: std::net::TcpListener,
+    _fillers: Vec<std::net::TcpStream>,
+}
+
+/// An [`UnansweredListener`], or `None` when the queue never fills (SYN cookies).
+pub fn unanswered_listener() -> Option<UnansweredListener> {
+    let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..4096 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => fillers.push(s),
+            Err(_) => {
+                return Some(UnansweredListener {
+                    addr,
+                    _listener: listener,
+                    _fillers: fillers,
+                })
+            }
+        }
+    }
+    None
+}

@@ -1027,26 +1027,9 @@ impl Ftp {
     /// ```
     pub fn list<P: AsRef<[u8]>>(&mut self, path: Option<P>) -> Result<Vec<ListEntry>> {
         let now = now_timestamp();
-        let mut entries = Vec::new();
-        let mut bad = None;
-        self.lines(
-            TransferKind::List(opt_bytes(path)),
-            Some(self.max_listing),
-            |l| {
-                match parse_list_line(l, now) {
-                    ParsedLine::Entry(e) => entries.push(e.to_owned()),
-                    ParsedLine::NotAnEntry => {}
-                    ParsedLine::Unparsed(raw) => {
-                        bad.get_or_insert_with(|| String::from_utf8_lossy(raw).into_owned());
-                    }
-                }
-                Ok(())
-            },
-        )?;
-        match bad {
-            Some(line) => Err(Error::protocol(format!("unparsable LIST line: {line:?}"))),
-            None => Ok(entries),
-        }
+        self.entries(TransferKind::List(opt_bytes(path)), "LIST", |l| {
+            parse_list_line(l, now)
+        })
     }
 
     /// `MLSD [path]` (RFC 3659 §7): the directory's entries with typed facts (kind, size,
@@ -1065,24 +1048,32 @@ impl Ftp {
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
     pub fn mlsd<P: AsRef<[u8]>>(&mut self, path: Option<P>) -> Result<Vec<ListEntry>> {
+        self.entries(TransferKind::Mlsd(opt_bytes(path)), "MLSD", parse_mlsx_line)
+    }
+
+    /// Downloads a listing (within [`set_max_listing`](Ftp::set_max_listing)) and parses each
+    /// line with `parse`; lines that carry no entry are skipped, the first line no parser
+    /// understands makes it an [`ErrorKind::Protocol`] error naming `what` (`LIST`, `MLSD`).
+    fn entries(
+        &mut self,
+        kind: TransferKind,
+        what: &str,
+        parse: impl Fn(&[u8]) -> ParsedLine<'_>,
+    ) -> Result<Vec<ListEntry>> {
         let mut entries = Vec::new();
         let mut bad = None;
-        self.lines(
-            TransferKind::Mlsd(opt_bytes(path)),
-            Some(self.max_listing),
-            |l| {
-                match parse_mlsx_line(l) {
-                    ParsedLine::Entry(e) => entries.push(e.to_owned()),
-                    ParsedLine::NotAnEntry => {}
-                    ParsedLine::Unparsed(raw) => {
-                        bad.get_or_insert_with(|| String::from_utf8_lossy(raw).into_owned());
-                    }
+        self.lines(kind, Some(self.max_listing), |l| {
+            match parse(l) {
+                ParsedLine::Entry(e) => entries.push(e.to_owned()),
+                ParsedLine::NotAnEntry => {}
+                ParsedLine::Unparsed(raw) => {
+                    bad.get_or_insert_with(|| String::from_utf8_lossy(raw).into_owned());
                 }
-                Ok(())
-            },
-        )?;
+            }
+            Ok(())
+        })?;
         match bad {
-            Some(line) => Err(Error::protocol(format!("unparsable MLSD line: {line:?}"))),
+            Some(line) => Err(Error::protocol(format!("unparsable {what} line: {line:?}"))),
             None => Ok(entries),
         }
     }

@@ -28,6 +28,22 @@ fn client(peer: &Peer) -> Ftp {
     ftp
 }
 
+/// `retrbinary` of `cmd` into a vector (the transfer must succeed).
+fn retr(ftp: &mut Ftp, cmd: &str, rest: Option<u64>) -> Vec<u8> {
+    let mut got = Vec::new();
+    ftp.retrbinary(
+        cmd,
+        |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        },
+        8192,
+        rest,
+    )
+    .unwrap();
+    got
+}
+
 fn logged_in(peer: &Peer) -> Ftp {
     let mut ftp = client(peer);
     ftp.login("", "").unwrap();
@@ -403,17 +419,7 @@ fn type_is_sent_once_per_session_and_transfers_are_epsv_plus_retr() {
     });
     let mut ftp = logged_in(&peer);
     for i in 0..FILES {
-        let mut got = Vec::new();
-        ftp.retrbinary(
-            &format!("RETR f{i}"),
-            |b| {
-                got.extend_from_slice(b);
-                Ok(())
-            },
-            8192,
-            None,
-        )
-        .unwrap();
+        let got = retr(&mut ftp, &format!("RETR f{i}"), None);
         assert_eq!(got, format!("file {i}").as_bytes());
     }
     assert_eq!(ftp.nlst(None::<&str>).unwrap(), ["a", "b"]);
@@ -455,17 +461,7 @@ fn epsv_refused_falls_back_to_pasv_for_the_session() {
     });
     let mut ftp = logged_in(&peer);
     for (name, want) in [("a", b"aaa"), ("b", b"bbb")] {
-        let mut got = Vec::new();
-        ftp.retrbinary(
-            &format!("RETR {name}"),
-            |b| {
-                got.extend_from_slice(b);
-                Ok(())
-            },
-            8192,
-            None,
-        )
-        .unwrap();
+        let got = retr(&mut ftp, &format!("RETR {name}"), None);
         assert_eq!(&got, want);
     }
     peer.join();
@@ -493,17 +489,7 @@ fn rest_is_sent_before_retr_and_stor() {
         c.reply("226 stored");
     });
     let mut ftp = logged_in(&peer);
-    let mut got = Vec::new();
-    ftp.retrbinary(
-        "RETR f",
-        |b| {
-            got.extend_from_slice(b);
-            Ok(())
-        },
-        8192,
-        Some(5),
-    )
-    .unwrap();
+    let got = retr(&mut ftp, "RETR f", Some(5));
     assert_eq!(got, b"56789");
     let r = ftp
         .storbinary("STOR g", &mut &b"defgh"[..], 2, Some(3))
@@ -630,17 +616,7 @@ fn transfer_errors_after_150_and_before() {
         .retrbinary("RETR broken", |_| Ok(()), 8192, None)
         .unwrap_err();
     assert_eq!((e.kind(), e.code()), (ErrorKind::Temporary, Some(426)));
-    let mut got = Vec::new();
-    ftp.retrbinary(
-        "RETR odd",
-        |b| {
-            got.extend_from_slice(b);
-            Ok(())
-        },
-        8192,
-        None,
-    )
-    .unwrap();
+    let got = retr(&mut ftp, "RETR odd", None);
     assert_eq!(got, b"odd");
     assert!(ftp.nlst(Some("empty")).unwrap().is_empty());
     peer.join();
@@ -805,17 +781,7 @@ fn active_mode_eprt_falls_back_to_port() {
     });
     let mut ftp = logged_in(&peer);
     ftp.set_pasv(false);
-    let mut got = Vec::new();
-    ftp.retrbinary(
-        "RETR a",
-        |b| {
-            got.extend_from_slice(b);
-            Ok(())
-        },
-        8192,
-        None,
-    )
-    .unwrap();
+    let got = retr(&mut ftp, "RETR a", None);
     assert_eq!(got, b"active!");
     peer.join();
 }
@@ -900,17 +866,7 @@ fn active_mode_drops_a_data_connection_from_another_host() {
     });
     let mut ftp = logged_in(&peer);
     ftp.set_pasv(false);
-    let mut got = Vec::new();
-    ftp.retrbinary(
-        "RETR a",
-        |b| {
-            got.extend_from_slice(b);
-            Ok(())
-        },
-        8192,
-        None,
-    )
-    .unwrap();
+    let got = retr(&mut ftp, "RETR a", None);
     assert_eq!(got, b"active!");
     peer.join();
 }
@@ -980,31 +936,9 @@ fn ipv6_epsv_and_eprt() {
     });
     let mut ftp = logged_in(&peer);
     assert!(ftp.local_addr().unwrap().is_ipv6());
-    let mut got = Vec::new();
-    ftp.retrbinary(
-        "RETR p",
-        |b| {
-            got.extend_from_slice(b);
-            Ok(())
-        },
-        8192,
-        None,
-    )
-    .unwrap();
-    assert_eq!(got, b"passive six");
+    assert_eq!(retr(&mut ftp, "RETR p", None), b"passive six");
     ftp.set_pasv(false);
-    got.clear();
-    ftp.retrbinary(
-        "RETR a",
-        |b| {
-            got.extend_from_slice(b);
-            Ok(())
-        },
-        8192,
-        None,
-    )
-    .unwrap();
-    assert_eq!(got, b"active six");
+    assert_eq!(retr(&mut ftp, "RETR a", None), b"active six");
     peer.join();
 }
 

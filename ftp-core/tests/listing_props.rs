@@ -432,8 +432,16 @@ fn assert_points_into(e: &ListEntryRef<'_>, line: &[u8]) {
     assert_eq!(owned.as_ref(), *e);
 }
 
+/// The number of cases: `PROPTEST_CASES` when set (for long runs), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
     #[test]
     fn unix_lines_round_trip(c in unix_case()) {

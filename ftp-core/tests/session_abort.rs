@@ -65,6 +65,60 @@ fn vsftpd_225_when_no_transfer_runs() {
     t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("225 No transfer to ABOR.");
+    // The transfer's own reply was not seen: NOOP makes sure it is not left for later.
+    t.client("NOOP");
+    t.no_event();
+    t.server("200 NOOP ok.");
+    assert_eq!(aborted(&mut t), 225);
+    t.still_usable();
+}
+
+#[test]
+fn abort_before_the_150_225_then_the_transfers_late_425() {
+    // Found by the session proptest: an active-mode RETR aborted before its 150. The
+    // server answers ABOR with 225 first and RETR's own 425 afterwards; that 425 must be
+    // absorbed by the abort, not read as the next command's reply.
+    let mut t = Script::logged_in(ftp_core::session::Config {
+        passive: false,
+        ..plain()
+    });
+    t.start(retr("f"));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.expect_data(DataIntent::Listen { tls: false });
+    t.data(DataEvent::Listening("127.0.0.1:40000".parse().unwrap()));
+    t.client("EPRT |1|127.0.0.1|40000|");
+    t.server("200 EPRT command successful.");
+    t.client("RETR f");
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("225 No transfer to ABOR.");
+    t.client("NOOP");
+    t.no_event();
+    t.server("425 Failed to establish connection.");
+    t.no_event();
+    t.server("200 NOOP ok.");
+    assert_eq!(aborted(&mut t), 225);
+    t.still_usable();
+}
+
+#[test]
+fn abort_before_the_150_pyftpdlib_drops_the_transfers_reply() {
+    // pyftpdlib answers ABOR with 225 while it waits for the passive connection and never
+    // answers the aborted RETR: NOOP's 200 comes next and ends the abort.
+    let mut t = Script::logged_in(plain());
+    t.start(retr("f"));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.epsv_connect(50000);
+    t.client("RETR f");
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("225 ABOR command successful; data channel closed.");
+    t.client("NOOP");
+    t.server("200 I successfully done nothin'.");
     assert_eq!(aborted(&mut t), 225);
     t.still_usable();
 }

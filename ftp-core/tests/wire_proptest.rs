@@ -150,8 +150,16 @@ fn feed(chunks: &[&[u8]], limits: Limits) -> Parsed {
     (out, p.has_partial(), None)
 }
 
+/// The number of cases: `PROPTEST_CASES` when set (for long runs), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
     /// (a) Valid replies come back identically, however they are split.
     #[test]
@@ -266,7 +274,7 @@ fn make<'a>(which: u8, a: Arg<'a>, n: u64, v4: SocketAddrV4, sa: SocketAddr) -> 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1024))]
+    #![proptest_config(ProptestConfig::with_cases(cases(1024)))]
 
     #[test]
     fn commands_encode_to_one_line_or_nothing(

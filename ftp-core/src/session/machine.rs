@@ -190,9 +190,15 @@ enum AbortStage {
     /// The transfer ended with an error reply (426, 451, ...); `ABOR`'s reply comes next.
     AfterTransferReply,
     /// A 226 came first: it is either the transfer's (then `ABOR`'s reply follows: 225/226,
-    /// or 500/502 where `ABOR` is unknown) or `ABOR`'s only reply. `NOOP` was sent to find
-    /// out: replies up to `NOOP`'s (200) are read.
-    Sync { abor_reply: Reply, absorbed: bool },
+    /// or 500/502 where `ABOR` is unknown) or `ABOR`'s only reply. Or a 225 came first:
+    /// `ABOR`'s own reply (`abor_known`), with the transfer command's reply unseen (some
+    /// servers drop it, some send it late). `NOOP` was sent to find out: replies up to
+    /// `NOOP`'s (200) are read.
+    Sync {
+        abor_reply: Reply,
+        absorbed: bool,
+        abor_known: bool,
+    },
 }
 
 /// What a step decided.
@@ -1190,15 +1196,15 @@ impl Session {
                 }
             }
             AbortStage::First => {
-                if code == 225 {
-                    // "Data connection open; no transfer in progress": ABOR's own reply. The
-                    // transfer's own reply was not seen: a late one may still come.
-                    self.stray_after_abort = true;
-                    Self::abort_end(a, reply)
-                } else if cls == ReplyClass::Completion {
-                    // Ambiguous 226: resynchronise with NOOP.
+                if cls == ReplyClass::Completion {
+                    // 225 ("data connection open; no transfer in progress") is ABOR's own
+                    // reply, with the transfer command's reply not seen: pyftpdlib drops it,
+                    // other servers may still send it (a late 425 or 550). A 226 is
+                    // ambiguous. Either way, resynchronise with NOOP so that no late reply
+                    // is taken for the next command's.
                     self.send(now, Command::Noop);
                     a.stage = AbortStage::Sync {
+                        abor_known: code == 225,
                         abor_reply: reply,
                         absorbed: false,
                     };
@@ -1213,11 +1219,12 @@ impl Session {
             AbortStage::Sync {
                 abor_reply,
                 absorbed,
+                abor_known,
             } => {
                 // NOOP answers 200 (every server we know); one reply before it is never
                 // NOOP's: absorb it, so that NOOP's reply is not left for the next operation.
                 if !absorbed && code != 200 {
-                    let abor_reply = if code == 426 || code == 451 {
+                    let abor_reply = if abor_known || code == 426 || code == 451 {
                         // The first 226 was ABOR's and the aborted transfer's own failure
                         // reply comes late (libunftp: `226 Closed data channel`, then
                         // `426 Connection closed`).
@@ -1230,6 +1237,7 @@ impl Session {
                     a.stage = AbortStage::Sync {
                         abor_reply,
                         absorbed: true,
+                        abor_known,
                     };
                     self.await_reply(now);
                     Flow::Wait(Op::Abort(a))

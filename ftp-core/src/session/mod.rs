@@ -53,9 +53,11 @@
 //! [`Session::abort`] closes the data connection and sends `ABOR`. Servers answer `426` +
 //! `226` (transfer cut), `226` + `226` (transfer had finished), `225`, or a lone `226`. The
 //! first two are told apart from the last by the first reply: after `426` one more reply is
-//! read; after `225` none; after an ambiguous `226` the session sends `NOOP` and reads
-//! until its `200`, absorbing the one reply that may come before it (`ABOR`'s 225/226, or
-//! 500/502 from a server without `ABOR`). The control connection is in step afterwards.
+//! read. After an ambiguous `226`, or a `225` while the transfer command's own reply is
+//! still unseen (pyftpdlib never sends it; another server may send it late), the session
+//! sends `NOOP` and reads until its `200`, absorbing the one reply that may come before it
+//! (`ABOR`'s 225/226, 500/502 from a server without `ABOR`, or the transfer's late reply).
+//! The control connection is in step afterwards.
 //! Once the transfer's `426` was read, any final reply but a refusal of `ABOR` (500/501/502)
 //! ends the abort as [`Outcome::Aborted`] (Pure-FTPd answers `426` + `451`).
 //!

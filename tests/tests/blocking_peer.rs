@@ -692,8 +692,23 @@ fn abort_426_then_226() {
 }
 
 #[test]
-fn abort_225_alone() {
-    abort_scenario(|c| c.reply("225 ABOR command successful."));
+fn abort_225_before_the_transfers_reply_is_resynchronised_with_noop() {
+    // The transfer's own 226/426 was not seen: NOOP makes sure a late one is not read as
+    // PWD's reply.
+    abort_scenario(|c| {
+        c.reply("225 ABOR command successful.");
+        c.answer("NOOP", "200 NOOP ok.");
+    });
+}
+
+#[test]
+fn abort_225_then_the_transfers_late_426() {
+    abort_scenario(|c| {
+        c.reply("225 ABOR command successful.");
+        c.expect("NOOP");
+        c.reply("426 Connection closed; transfer aborted.");
+        c.reply("200 NOOP ok.");
+    });
 }
 
 #[test]

@@ -457,6 +457,20 @@ fn pure_ftpd_426_then_451_is_an_abort_not_an_error() {
         assert!(matches!(e, OpError::Permanent(_)), "{refusal}: {e:?}");
         t.still_usable();
     }
+
+    // A 3xx is no answer to ABOR (found by the session fuzz target, which also checks that
+    // an abort never ends as Aborted with a 3xx or a refusal): an error, still in step.
+    let mut t = downloading();
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.client("ABOR");
+    t.server("426 Connection closed; transfer aborted.\n350 Restart position accepted.");
+    let e = t.err();
+    assert!(
+        matches!(&e, OpError::Reply(r) if r.code().get() == 350),
+        "{e:?}"
+    );
+    t.still_usable();
 }
 
 /// libunftp's abort: `226 Closed data channel` at once, NOOP's 200, the session idle; the

@@ -1188,8 +1188,8 @@ impl Session {
                 // The transfer's failure reply was read, so the transfer is over: whatever
                 // final reply follows answers `ABOR` and ends the abort (Pure-FTPd answers
                 // `426` + `451` for an aborted upload). Only a refusal of `ABOR` itself
-                // (500/501/502, RFC 959 §5.4) is an error.
-                if matches!(code, 500..=502) {
+                // (500/501/502, RFC 959 §5.4) or a nonsensical 3xx is an error.
+                if matches!(code, 300..=399 | 500..=502) {
                     Self::abort_end(a, reply)
                 } else {
                     Self::abort_done(a, reply)

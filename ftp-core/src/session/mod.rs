@@ -58,7 +58,7 @@
 //! sends `NOOP` and reads until its `200`, absorbing the one reply that may come before it
 //! (`ABOR`'s 225/226, 500/502 from a server without `ABOR`, or the transfer's late reply).
 //! The control connection is in step afterwards.
-//! Once the transfer's `426` was read, any final reply but a refusal of `ABOR` (500/501/502)
+//! Once the transfer's `426` was read, any 2xx/4xx/5xx reply but a refusal of `ABOR` (500/501/502)
 //! ends the abort as [`Outcome::Aborted`] (Pure-FTPd answers `426` + `451`).
 //!
 //! When an abort ends without the transfer's own final reply (libunftp answers `ABOR` with

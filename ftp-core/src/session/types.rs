@@ -356,8 +356,8 @@ pub enum Outcome {
     /// The transfer was aborted with `ABOR` ([`Session::abort`](super::Session::abort)); the
     /// reply to `ABOR`: usually 225/226, or whatever final reply followed the transfer's
     /// `426` (Pure-FTPd sends `451` there), as ftplib's `abort` returns it. Only a refusal
-    /// of `ABOR` (500/501/502, or a negative reply when no transfer reply came first) is an
-    /// error. The control connection is usable again.
+    /// of `ABOR` (500/501/502, or a negative reply when no transfer reply came first) or a
+    /// 3xx is an error. The control connection is usable again.
     Aborted {
         /// The `ABOR` reply.
         reply: Reply,

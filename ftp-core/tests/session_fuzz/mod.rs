@@ -897,11 +897,11 @@ impl Harness {
                     (OpKind::Mtime, Outcome::Mtime(_)) => true,
                     (OpKind::Entry, Outcome::Entry(_)) => true,
                     (OpKind::Quit, Outcome::Closed(_)) => true,
-                    (OpKind::IdleAbort, Outcome::Aborted { reply }) => {
-                        reply.code().get() / 100 == 2
-                    }
-                    (OpKind::Transfer { .. }, Outcome::Aborted { reply }) => {
-                        reply.code().get() / 100 == 2
+                    // ABOR's reply is a 2xx; or, once the transfer's own failure reply
+                    // (426, 451, ...) was read, any 4xx/5xx but a refusal of ABOR
+                    // (500/501/502): Pure-FTPd answers an aborted upload `426` + `451`.
+                    (OpKind::IdleAbort | OpKind::Transfer { .. }, Outcome::Aborted { reply }) => {
+                        matches!(reply.code().get(), 200..=299 | 400..=499 | 503..=599)
                     }
                     (
                         OpKind::Transfer { download, ascii },

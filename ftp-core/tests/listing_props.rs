@@ -2,6 +2,9 @@
 //! EPLF, VMS, MLSD/MLST) parse back to the same fields; arbitrary bytes never panic, and
 //! whatever parses points into the line it came from.
 
+mod proptest_cases;
+use proptest_cases::cases;
+
 use ftp_core::listing::{
     list_lines, parse_list, parse_list_line, parse_mlsd, parse_mlsx_line, EntryKind, ListEntryRef,
     ListFormat, ParsedLine,
@@ -430,14 +433,6 @@ fn assert_points_into(e: &ListEntryRef<'_>, line: &[u8]) {
     }
     let owned = e.to_owned();
     assert_eq!(owned.as_ref(), *e);
-}
-
-/// The number of cases: `PROPTEST_CASES` when set (for long runs), else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 proptest! {

@@ -12,6 +12,9 @@
 //! - the client only ever emits well-formed CRLF-terminated command lines;
 //! - the result does not depend on how the server's bytes are split into reads.
 
+mod proptest_cases;
+use proptest_cases::cases;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -501,14 +504,6 @@ impl Harness {
 fn base() -> Instant {
     // A base with room below it, so "clock went backwards" inputs stay representable.
     Instant::now() + Duration::from_secs(3600)
-}
-
-/// The number of cases: `PROPTEST_CASES` when set (for long runs), else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 proptest! {

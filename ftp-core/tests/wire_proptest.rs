@@ -5,6 +5,9 @@
 //! (c) any command with arbitrary arguments either encodes to exactly one CRLF-terminated line
 //!     or is refused with nothing written.
 
+mod proptest_cases;
+use proptest_cases::cases;
+
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use ftp_core::command::{Arg, Command, CommandError, ProtLevel, TransferType};
 use ftp_core::reply::{Limits, ReplyError, ReplyParser};
@@ -148,14 +151,6 @@ fn feed(chunks: &[&[u8]], limits: Limits) -> Parsed {
         }
     }
     (out, p.has_partial(), None)
-}
-
-/// The number of cases: `PROPTEST_CASES` when set (for long runs), else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 proptest! {

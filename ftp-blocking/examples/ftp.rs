@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use ftp_blocking::ftp_core::listing::{check_local_name, UnsafeName};
+use ftp_blocking::ftp_sansio::listing::{check_local_name, UnsafeName};
 use ftp_blocking::{EntryKind, Ftp, Timestamp};
 
 mod common;
@@ -360,7 +360,7 @@ fn cmd_put(o: &Options) -> Result<(), CliError> {
 // ---- mirror ---------------------------------------------------------------------------------
 
 /// Why a remote name may not become a local one (`Ok` when it is one plain path component):
-/// the check lives in ftp-core, [`check_local_name`], so every client shares it.
+/// the check lives in ftp-sansio, [`check_local_name`], so every client shares it.
 fn check_name(name: &[u8]) -> Result<(), UnsafeName> {
     check_local_name(name)
 }
@@ -386,7 +386,7 @@ struct MirrorStats {
 }
 
 fn exact_seconds(t: &Timestamp) -> Option<i64> {
-    use ftp_blocking::ftp_core::time::Precision;
+    use ftp_blocking::ftp_sansio::time::Precision;
     match t.precision() {
         Precision::Second | Precision::Fraction(_) => Some(t.unix_seconds()),
         _ => None,
@@ -745,7 +745,7 @@ mod tests {
             b"-rw-r--r-- 1 u g 5 Jan 01 2020 ..",
             b"-rw-r--r-- 1 u g 5 Jan 01 2020 /abs",
         ] {
-            let e = ftp_blocking::ftp_core::listing::parse_list_line(line, now)
+            let e = ftp_blocking::ftp_sansio::listing::parse_list_line(line, now)
                 .entry()
                 .unwrap();
             assert!(check_name(e.name()).is_err(), "{:?}", e.name_lossy());

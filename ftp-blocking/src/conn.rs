@@ -1,5 +1,5 @@
 //! The driver loop: one control socket, at most one data socket, and an
-//! [`ftp_core::session::Session`] that makes every decision.
+//! [`ftp_sansio::session::Session`] that makes every decision.
 //!
 //! Each step: write what [`Session::poll_transmit`] holds, drain [`Session::poll_event`]
 //! (carrying out data intents at once), then block on the control socket until the next
@@ -12,9 +12,9 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use ftp_core::command::Command;
-use ftp_core::reply::Reply;
-use ftp_core::session::{
+use ftp_sansio::command::Command;
+use ftp_sansio::reply::Reply;
+use ftp_sansio::session::{
     Config, DataEvent, DataFailure, DataIntent, Direction, Event, OpError, Operation, Outcome,
     Session, TlsIntent,
 };
@@ -1001,7 +1001,7 @@ fn close_after_download(s: Sock) {
 
 /// The request line logged at debug level 1 (passwords masked).
 fn describe(op: &Operation) -> Option<String> {
-    use ftp_core::session::TransferKind as K;
+    use ftp_sansio::session::TransferKind as K;
     let b = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
     let opt = |verb: &str, v: &Option<Vec<u8>>| match v {
         Some(p) => format!("{verb} {}", b(p)),

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use ftp_core::reply::Reply;
-use ftp_core::session::Direction;
+use ftp_sansio::reply::Reply;
+use ftp_sansio::session::Direction;
 
 use crate::conn::StreamInfo;
 use crate::error::{Error, Result};
@@ -214,8 +214,8 @@ impl<'a> DataStream<'a> {
             }
         };
         match self.ftp.finish(r)? {
-            ftp_core::session::Outcome::Aborted { reply }
-            | ftp_core::session::Outcome::Transferred { reply, .. } => Ok(reply),
+            ftp_sansio::session::Outcome::Aborted { reply }
+            | ftp_sansio::session::Outcome::Transferred { reply, .. } => Ok(reply),
             other => Err(Error::protocol(format!("unexpected outcome {other:?}"))),
         }
     }

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::io;
 
-use ftp_core::reply::Reply;
-use ftp_core::session::{DataFailure, OpError, TimeoutKind, UsageError};
+use ftp_sansio::reply::Reply;
+use ftp_sansio::session::{DataFailure, OpError, TimeoutKind, UsageError};
 
 /// What kind of failure an [`Error`] is; ftplib's exception classes, plus the ones Python
 /// reports through `OSError`/`EOFError`.
@@ -143,10 +143,10 @@ impl Error {
         self.reply.as_ref().map(|r| r.code().get())
     }
 
-    /// The session-level error from `ftp-core`, when the failure came from there.
+    /// The session-level error from `ftp-sansio`, when the failure came from there.
     ///
     /// ```no_run
-    /// use ftp_blocking::ftp_core::session::OpError;
+    /// use ftp_blocking::ftp_sansio::session::OpError;
     /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
     /// ftp.login("", "")?;
     /// let err = ftp.retrbinary("RETR f", |_| Ok(()), 8192, None).unwrap_err();

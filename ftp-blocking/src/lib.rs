@@ -4,7 +4,7 @@
 //! Python's `ftplib.FTP` (`login`, `retrbinary`, `storlines`, `nlst`, `cwd`, ...) so an
 //! ftplib user finds them at once. Every protocol decision (which command follows which
 //! reply, EPSV → PASV fallback, what a reply means, ABOR's reply combinations, timeouts)
-//! is made by the sans-IO state machine [`ftp_core::session::Session`]; this crate only
+//! is made by the sans-IO state machine [`ftp_sansio::session::Session`]; this crate only
 //! moves bytes between sockets and your code.
 //!
 //! The sample session of the ftplib documentation:
@@ -51,21 +51,21 @@ use std::io::{self, BufRead, Read};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-pub use ftp_core;
-pub use ftp_core::listing::{EntryKind, ListEntry};
-pub use ftp_core::reply::decode::Features;
-pub use ftp_core::reply::Reply;
-pub use ftp_core::session::Config;
-pub use ftp_core::time::Timestamp;
+pub use ftp_sansio;
+pub use ftp_sansio::listing::{EntryKind, ListEntry};
+pub use ftp_sansio::reply::decode::Features;
+pub use ftp_sansio::reply::Reply;
+pub use ftp_sansio::session::Config;
+pub use ftp_sansio::time::Timestamp;
 
 pub use data::DataStream;
 pub use error::{Error, ErrorKind, Result};
 
 use conn::{Conn, Step};
-use ftp_core::ascii::{LfToCrlf, LineSplitter};
-use ftp_core::listing::{parse_list_line, parse_mlsx_line, ParsedLine};
-pub use ftp_core::session::Direction;
-use ftp_core::session::{OpError, Operation, Outcome, TransferKind, TransferRequest};
+use ftp_sansio::ascii::{LfToCrlf, LineSplitter};
+use ftp_sansio::listing::{parse_list_line, parse_mlsx_line, ParsedLine};
+pub use ftp_sansio::session::Direction;
+use ftp_sansio::session::{OpError, Operation, Outcome, TransferKind, TransferRequest};
 
 /// The FTP control port (RFC 959).
 pub const DEFAULT_PORT: u16 = 21;
@@ -1013,7 +1013,7 @@ impl Ftp {
         Ok(lines)
     }
 
-    /// `LIST [path]` parsed into entries ([`ftp_core::listing::parse_list_line`]: Unix,
+    /// `LIST [path]` parsed into entries ([`ftp_sansio::listing::parse_list_line`]: Unix,
     /// Windows, EPLF and VMS formats). Lines that carry no entry (`total 8`) are skipped; a
     /// line no parser understands is an [`ErrorKind::Protocol`] error.
     ///

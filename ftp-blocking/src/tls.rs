@@ -696,8 +696,8 @@ pub(crate) fn socket_timeout(t: Option<Duration>) -> Option<Duration> {
 // -------------------------------------------------------------------------------------
 
 use crate::{Ftp, Reply, DEFAULT_PORT};
-use ftp_core::command::ProtLevel;
-use ftp_core::session::Operation;
+use ftp_sansio::command::ProtLevel;
+use ftp_sansio::session::Operation;
 
 /// `host` without the brackets of an IPv6 literal, for resolving.
 fn bare_host(host: &str) -> &str {

@@ -1,5 +1,5 @@
 //! Listing parser speed: a generated 100,000-entry Unix `LIST` reply and a 100,000-entry
-//! `MLSD` reply, parsed by ftp-core (borrowing entries: no allocation per entry; and owned
+//! `MLSD` reply, parsed by ftp-sansio (borrowing entries: no allocation per entry; and owned
 //! entries: one allocation each) and, on the same lines in the same run, by suppaftp's `list`
 //! parser (`ListParser::parse_posix` / `ListParser::parse_mlsd`). Throughput is in lines/s.
 //!
@@ -8,14 +8,14 @@
 //! clock elsewhere), which is the "lines per second per core" figure and stays meaningful on
 //! a machine whose cores are shared with other work.
 //!
-//! Run: `cargo bench -p ftp-core --bench listing -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p ftp-sansio --bench listing -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use ftp_core::listing::{list_lines, parse_list, parse_mlsd, ListEntry, ParsedLine};
-use ftp_core::time::Timestamp;
+use ftp_sansio::listing::{list_lines, parse_list, parse_mlsd, ListEntry, ParsedLine};
+use ftp_sansio::time::Timestamp;
 
 const ENTRIES: usize = 100_000;
 const MONTHS: [&str; 12] = [
@@ -198,9 +198,9 @@ fn bench(c: &mut Criterion) {
     let ours = parse_list(&unix, now())
         .filter(|p| p.entry().is_some())
         .count();
-    assert_eq!(ours, ENTRIES - 1, "ftp-core: Unix entries");
+    assert_eq!(ours, ENTRIES - 1, "ftp-sansio: Unix entries");
     let ours = parse_mlsd(&mlsd).filter(|p| p.entry().is_some()).count();
-    assert_eq!(ours, ENTRIES, "ftp-core: MLSD entries");
+    assert_eq!(ours, ENTRIES, "ftp-sansio: MLSD entries");
     let theirs = unix_lines
         .iter()
         .filter(|l| suppaftp::list::ListParser::parse_posix(l).is_ok())
@@ -219,10 +219,10 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(ENTRIES as u64));
     g.sample_size(20);
 
-    g.bench_function("unix/ftp-core borrowed", |b| {
+    g.bench_function("unix/ftp-sansio borrowed", |b| {
         b.iter(|| sum_unix(black_box(&unix)))
     });
-    g.bench_function("unix/ftp-core owned", |b| {
+    g.bench_function("unix/ftp-sansio owned", |b| {
         b.iter(|| {
             let v: Vec<ListEntry> = parse_list(black_box(&unix), now())
                 .filter_map(|p| p.entry().map(|e| e.to_owned()))
@@ -233,7 +233,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("unix/suppaftp", |b| {
         b.iter(|| suppaftp_unix(black_box(&unix_lines)))
     });
-    g.bench_function("mlsd/ftp-core borrowed", |b| {
+    g.bench_function("mlsd/ftp-sansio borrowed", |b| {
         b.iter(|| sum_mlsd(black_box(&mlsd)))
     });
     g.bench_function("mlsd/suppaftp", |b| {
@@ -244,13 +244,13 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("listing-cpu");
     g.throughput(Throughput::Elements(ENTRIES as u64));
     g.sample_size(20);
-    g.bench_function("unix/ftp-core borrowed", |b| {
+    g.bench_function("unix/ftp-sansio borrowed", |b| {
         b.iter_custom(|n| cpu_timed(n, || sum_unix(black_box(&unix))))
     });
     g.bench_function("unix/suppaftp", |b| {
         b.iter_custom(|n| cpu_timed(n, || suppaftp_unix(black_box(&unix_lines))))
     });
-    g.bench_function("mlsd/ftp-core borrowed", |b| {
+    g.bench_function("mlsd/ftp-sansio borrowed", |b| {
         b.iter_custom(|n| cpu_timed(n, || sum_mlsd(black_box(&mlsd))))
     });
     g.bench_function("mlsd/suppaftp", |b| {

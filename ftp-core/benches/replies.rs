@@ -3,10 +3,10 @@
 //! vsftpd / ProFTPD / Pure-FTPd), next to the ceiling: a bare `memchr` line split of the same
 //! bytes. The ratio `parse / memchr_lines` is the number to watch (goal: at least 0.5).
 //!
-//! Run: `cargo bench -p ftp-core --bench replies -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p ftp-sansio --bench replies -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use ftp_core::reply::ReplyParser;
+use ftp_sansio::reply::ReplyParser;
 
 /// One session's worth of replies, as real servers send them.
 const SESSION: &[&str] = &[

@@ -11,7 +11,7 @@
 //!   end, with a bound on line length so a server cannot make the client buffer without end.
 //!
 //! ```
-//! use ftp_core::ascii::{CrlfToLf, LfToCrlf};
+//! use ftp_sansio::ascii::{CrlfToLf, LfToCrlf};
 //! let mut down = CrlfToLf::new();
 //! let mut text = Vec::new();
 //! down.push(b"one\r", &mut text);      // CR held back: is an LF next?
@@ -28,7 +28,7 @@
 /// CRLF → LF, across chunk boundaries. A CR not followed by LF is passed through.
 ///
 /// ```
-/// use ftp_core::ascii::CrlfToLf;
+/// use ftp_sansio::ascii::CrlfToLf;
 /// let mut c = CrlfToLf::new();
 /// let mut out = Vec::new();
 /// c.push(b"a\r", &mut out);
@@ -95,7 +95,7 @@ impl CrlfToLf {
 /// converting text that already has CRLF line ends does not double them.
 ///
 /// ```
-/// use ftp_core::ascii::LfToCrlf;
+/// use ftp_sansio::ascii::LfToCrlf;
 /// let mut c = LfToCrlf::new();
 /// let mut out = Vec::new();
 /// c.push(b"x\r", &mut out);
@@ -156,7 +156,7 @@ pub struct LineTooLong {
 /// CRLF or LF, whatever chunks the data came in. At most `max_line` bytes are buffered.
 ///
 /// ```
-/// use ftp_core::ascii::LineSplitter;
+/// use ftp_sansio::ascii::LineSplitter;
 /// let mut s = LineSplitter::new(1024);
 /// let mut lines = Vec::new();
 /// for chunk in [&b"drwxr-xr-x 2 ftp ftp 4096 Nov 25 sub\r"[..], b"\n-rw-r--r-- 1 ftp", b" ftp 11 Nov 25 hello.txt\r\n"] {

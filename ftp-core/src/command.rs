@@ -15,7 +15,7 @@
 //! names (RFC 2640), goes out unchanged.
 //!
 //! ```
-//! use ftp_core::command::{Command, CommandError};
+//! use ftp_sansio::command::{Command, CommandError};
 //! let mut out = Vec::with_capacity(64);
 //! Command::Retr("notes/été.txt".into()).encode(&mut out).unwrap();
 //! assert_eq!(out, "RETR notes/été.txt\r\n".as_bytes());
@@ -33,7 +33,7 @@ use core::net::{SocketAddr, SocketAddrV4};
 /// Any bytes may be wrapped; [`Command::encode`] refuses CR, LF and NUL when it writes.
 ///
 /// ```
-/// use ftp_core::command::Arg;
+/// use ftp_sansio::command::Arg;
 /// let name = String::from("dir/file.txt");
 /// assert_eq!(Arg::from(&name).as_bytes(), b"dir/file.txt");
 /// assert_eq!(Arg::from(&b"\xff"[..]).as_bytes(), b"\xff");
@@ -162,7 +162,7 @@ pub enum ProtLevel {
 /// A command a client sends on the control connection.
 ///
 /// ```
-/// use ftp_core::command::{Command, TransferType};
+/// use ftp_sansio::command::{Command, TransferType};
 /// use core::net::{Ipv4Addr, SocketAddrV4};
 /// let mut out = Vec::new();
 /// for cmd in [
@@ -383,7 +383,7 @@ impl<'a> Command<'a> {
     /// either verb, case ignored): drivers mask it when logging.
     ///
     /// ```
-    /// use ftp_core::command::Command;
+    /// use ftp_sansio::command::Command;
     /// assert!(Command::Pass("hunter2".into()).is_sensitive());
     /// assert!(Command::Raw("pass hunter2".into()).is_sensitive());
     /// assert!(!Command::User("anonymous".into()).is_sensitive());
@@ -433,7 +433,7 @@ impl<'a> Command<'a> {
     /// `out` has enough capacity nothing is allocated.
     ///
     /// ```
-    /// use ftp_core::command::Command;
+    /// use ftp_sansio::command::Command;
     /// use core::net::SocketAddr;
     /// let mut out = Vec::new();
     /// let addr: SocketAddr = "[::1]:50005".parse().unwrap();

@@ -1,4 +1,4 @@
-//! # ftp-core: a sans-IO FTP client
+//! # ftp-sansio: a sans-IO FTP client
 //!
 //! Everything an FTP client decides lives in this crate; it owns no socket, thread or clock.
 //! Drivers (`ftp-blocking`, `ftp-mio`, or your own event loop) move bytes and open sockets as

@@ -25,7 +25,7 @@ pub enum Precision {
 /// A calendar date and time without a zone, with the precision the server gave.
 ///
 /// ```
-/// use ftp_core::time::{Precision, Timestamp};
+/// use ftp_sansio::time::{Precision, Timestamp};
 /// let t = Timestamp::new(2017, 3, 10, 14, 5, 9).unwrap();
 /// assert_eq!(t.precision(), Precision::Second);
 /// assert_eq!(t.to_string(), "2017-03-10T14:05:09");

@@ -4,7 +4,7 @@
 //! The seeds are written here as readable [`Program`]s, each with the outcomes it must reach,
 //! so the harness is known to get deep into the session (a login, a listing, a transfer, ...)
 //! and not only to reject garbage. The files in `fuzz/corpus/session` must equal them:
-//! `FTP_WRITE_SEEDS=1 cargo test -p ftp-core --test fuzz_replay_session` rewrites them. Every
+//! `FTP_WRITE_SEEDS=1 cargo test -p ftp-sansio --test fuzz_replay_session` rewrites them. Every
 //! other file in that folder (a regression input from a fuzz finding) is replayed as well.
 
 #[path = "session_fuzz/mod.rs"]
@@ -329,7 +329,7 @@ fn seed_files_are_current() {
         let on_disk = std::fs::read(&path).unwrap_or_default();
         assert!(
             on_disk == bytes,
-            "{} is stale: run FTP_WRITE_SEEDS=1 cargo test -p ftp-core --test fuzz_replay_session",
+            "{} is stale: run FTP_WRITE_SEEDS=1 cargo test -p ftp-sansio --test fuzz_replay_session",
             path.display()
         );
     }
@@ -379,7 +379,7 @@ fn third_host_in_227_is_not_contacted() {
     let (_, program, _) = seeds().remove(12);
     let summary = check_session_input(&program.into_bytes());
     for intent in summary.intents {
-        if let ftp_core::session::DataIntent::Connect { addr, .. } = intent {
+        if let ftp_sansio::session::DataIntent::Connect { addr, .. } = intent {
             assert_eq!(addr, "127.0.0.1:21".parse().unwrap());
         }
     }
@@ -390,7 +390,7 @@ fn third_host_in_227_is_not_contacted() {
 /// the shutdown waited forever.
 #[test]
 fn stray_reply_during_ccc_shutdown_keeps_the_deadline() {
-    use ftp_core::session::{Config, Event, OpError, Operation, Session, TimeoutKind, TlsIntent};
+    use ftp_sansio::session::{Config, Event, OpError, Operation, Session, TimeoutKind, TlsIntent};
     let t0 = std::time::Instant::now();
     let config = Config {
         auto_feat: false,

@@ -5,11 +5,11 @@
 mod proptest_cases;
 use proptest_cases::cases;
 
-use ftp_core::listing::{
+use ftp_sansio::listing::{
     list_lines, parse_list, parse_list_line, parse_mlsd, parse_mlsx_line, EntryKind, ListEntryRef,
     ListFormat, ParsedLine,
 };
-use ftp_core::time::{Precision, Timestamp};
+use ftp_sansio::time::{Precision, Timestamp};
 use proptest::prelude::*;
 
 const MONTHS: [&str; 12] = [
@@ -588,7 +588,7 @@ proptest! {
 /// joined to a folder it can never point outside it.
 #[cfg(unix)]
 mod local_names {
-    use ftp_core::listing::check_local_name;
+    use ftp_sansio::listing::check_local_name;
     use proptest::prelude::*;
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;

@@ -5,10 +5,10 @@
 //! `name` and `target`: `\\`, `\t`, `\r`, `\n`, `\xNN`. Unix times without a year are read
 //! with "now" = 2017-03-10T23:00:00.
 
-use ftp_core::listing::{
+use ftp_sansio::listing::{
     parse_list, parse_list_line, parse_mlsd, parse_mlsx_line, EntryKind, ListFormat, ParsedLine,
 };
-use ftp_core::time::Timestamp;
+use ftp_sansio::time::Timestamp;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 

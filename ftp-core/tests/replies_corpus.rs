@@ -3,7 +3,7 @@
 //! error, fed in one piece, one byte at a time and split at every position; and the typed
 //! decoder named by the row.
 
-use ftp_core::reply::{decode, Limits, ReplyError, ReplyParser};
+use ftp_sansio::reply::{decode, Limits, ReplyError, ReplyParser};
 
 #[path = "wire_checks/mod.rs"]
 mod wire_checks;
@@ -282,7 +282,7 @@ fn error_kind(e: &Option<ReplyError>) -> Option<&'static str> {
 // ---------------------------------------------------------------------------------------------
 
 /// Applies the decoder `kind` to the last reply; `Ok(json)` in the corpus's `expect` shape.
-fn apply_decoder(kind: &str, r: ftp_core::reply::ReplyRef<'_>) -> Result<Json, String> {
+fn apply_decoder(kind: &str, r: ftp_sansio::reply::ReplyRef<'_>) -> Result<Json, String> {
     let err = |e: decode::DecodeError| e.to_string();
     let num = |n: u64| Json::Num(n.to_string());
     Ok(match kind {

@@ -5,7 +5,7 @@
 mod session_common;
 use session_common::*;
 
-use ftp_core::session::{
+use ftp_sansio::session::{
     DataEvent, DataIntent, OpError, Operation, Outcome, TransferKind, UsageError,
 };
 
@@ -20,7 +20,7 @@ fn downloading() -> Script {
     t.server("150 Opening BINARY mode data connection for big.iso (4700000000 bytes).");
     assert!(matches!(
         t.event(),
-        ftp_core::session::Event::Data(DataIntent::Stream { .. })
+        ftp_sansio::session::Event::Data(DataIntent::Stream { .. })
     ));
     t.data(DataEvent::Progress(1 << 20));
     t
@@ -78,7 +78,7 @@ fn abort_before_the_150_225_then_the_transfers_late_425() {
     // Found by the session proptest: an active-mode RETR aborted before its 150. The
     // server answers ABOR with 225 first and RETR's own 425 afterwards; that 425 must be
     // absorbed by the abort, not read as the next command's reply.
-    let mut t = Script::logged_in(ftp_core::session::Config {
+    let mut t = Script::logged_in(ftp_sansio::session::Config {
         passive: false,
         ..plain()
     });
@@ -345,7 +345,7 @@ fn abort_while_connecting() {
 fn upload_abort() {
     let mut t = Script::logged_in(plain());
     t.start(transfer(
-        ftp_core::session::TransferKind::Stor(b"u".to_vec()),
+        ftp_sansio::session::TransferKind::Stor(b"u".to_vec()),
         false,
         None,
     ));
@@ -361,7 +361,7 @@ fn upload_abort() {
     t.server("426 Failure reading network stream.\n226 ABOR successful.");
     assert_eq!(aborted(&mut t), 226);
     t.data(DataEvent::Failed {
-        kind: ftp_core::session::DataFailure::Reset,
+        kind: ftp_sansio::session::DataFailure::Reset,
         bytes: 9,
     });
     t.no_event();
@@ -624,7 +624,7 @@ fn a_late_426_before_the_next_transfers_150_is_skipped() {
     t.server("150 Ready to receive");
     assert!(matches!(
         t.event(),
-        ftp_core::session::Event::Data(DataIntent::Stream { .. })
+        ftp_sansio::session::Event::Data(DataIntent::Stream { .. })
     ));
     t.data(DataEvent::Finished { bytes: 5 });
     t.server("226 File successfully written");

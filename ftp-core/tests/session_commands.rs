@@ -4,7 +4,7 @@
 mod session_common;
 use session_common::*;
 
-use ftp_core::session::{OpError, Operation, Outcome, ProtocolError, UsageError};
+use ftp_sansio::session::{OpError, Operation, Outcome, ProtocolError, UsageError};
 
 fn done(t: &mut Script) -> u16 {
     match t.ok() {

@@ -4,8 +4,8 @@
 mod session_common;
 use session_common::*;
 
-use ftp_core::reply::ReplyError;
-use ftp_core::session::{
+use ftp_sansio::reply::ReplyError;
+use ftp_sansio::session::{
     Config, OpError, Operation, Outcome, ProtocolError, TimeoutKind, UsageError,
 };
 use std::time::Duration;
@@ -121,7 +121,7 @@ fn greeting_that_never_comes_times_out() {
 #[test]
 fn greeting_larger_than_the_limit_is_refused() {
     let mut t = Script::new(Config {
-        limits: ftp_core::reply::Limits {
+        limits: ftp_sansio::reply::Limits {
             max_line: 100,
             max_reply: 1000,
         },
@@ -150,7 +150,7 @@ fn start_while_greeting_is_busy() {
 #[test]
 fn session_can_move_between_threads() {
     fn send_sync<T: Send + Sync>() {}
-    send_sync::<ftp_core::session::Session>();
-    send_sync::<ftp_core::session::Event>();
+    send_sync::<ftp_sansio::session::Session>();
+    send_sync::<ftp_sansio::session::Event>();
     send_sync::<OpError>();
 }

@@ -3,8 +3,8 @@
 mod session_common;
 use session_common::*;
 
-use ftp_core::command::CommandError;
-use ftp_core::session::{Config, OpError, Operation, Outcome, UsageError};
+use ftp_sansio::command::CommandError;
+use ftp_sansio::session::{Config, OpError, Operation, Outcome, UsageError};
 
 fn login(user: &str, password: &str, account: Option<&str>) -> Operation {
     Operation::Login {

@@ -5,7 +5,7 @@
 mod session_common;
 use session_common::*;
 
-use ftp_core::session::{
+use ftp_sansio::session::{
     Config, DataEvent, DataIntent, Direction, OpError, Operation, Outcome, TimeoutKind,
 };
 use std::time::Duration;

@@ -18,8 +18,8 @@ use proptest_cases::cases;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ftp_core::command::ProtLevel;
-use ftp_core::session::{
+use ftp_sansio::command::ProtLevel;
+use ftp_sansio::session::{
     Config, DataEvent, DataFailure, DataIntent, Event, Operation, Session, TransferKind,
     TransferRequest,
 };

@@ -6,7 +6,7 @@
 mod session_common;
 use session_common::*;
 
-use ftp_core::session::{
+use ftp_sansio::session::{
     Config, DataEvent, DataIntent, Direction, OpError, Operation, Outcome, TransferKind,
 };
 
@@ -20,7 +20,7 @@ fn login(user: &str, pw: &str) -> Operation {
 
 fn listing(t: &mut Script) {
     match t.event() {
-        ftp_core::session::Event::Data(DataIntent::Stream {
+        ftp_sansio::session::Event::Data(DataIntent::Stream {
             direction: Direction::Download,
             ascii: true,
             ..

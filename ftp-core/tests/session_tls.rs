@@ -5,8 +5,8 @@
 mod session_common;
 use session_common::*;
 
-use ftp_core::command::ProtLevel;
-use ftp_core::session::{
+use ftp_sansio::command::ProtLevel;
+use ftp_sansio::session::{
     Config, OpError, Operation, Outcome, ProtocolError, TimeoutKind, TlsIntent, UsageError,
 };
 use std::time::Duration;

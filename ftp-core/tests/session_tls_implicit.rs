@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use ftp_core::command::ProtLevel;
-use ftp_core::session::{
+use ftp_sansio::command::ProtLevel;
+use ftp_sansio::session::{
     Config, DataIntent, Event, Operation, Outcome, Session, TransferKind, TransferRequest,
 };
 

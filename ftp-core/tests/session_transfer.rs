@@ -5,7 +5,7 @@
 mod session_common;
 use session_common::*;
 
-use ftp_core::session::{
+use ftp_sansio::session::{
     Config, DataEvent, DataFailure, DataIntent, Direction, OpError, Operation, Outcome,
     ProtocolError, TimeoutKind, TransferKind,
 };
@@ -982,7 +982,7 @@ fn data_events_out_of_place_are_ignored() {
 #[test]
 fn tls_flag_follows_prot() {
     let mut t = Script::logged_in(plain());
-    t.start(Operation::Protect(ftp_core::command::ProtLevel::Private));
+    t.start(Operation::Protect(ftp_sansio::command::ProtLevel::Private));
     t.client("PBSZ 0");
     t.server("200 PBSZ=0");
     t.client("PROT P");

@@ -9,8 +9,8 @@ mod proptest_cases;
 use proptest_cases::cases;
 
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use ftp_core::command::{Arg, Command, CommandError, ProtLevel, TransferType};
-use ftp_core::reply::{Limits, ReplyError, ReplyParser};
+use ftp_sansio::command::{Arg, Command, CommandError, ProtLevel, TransferType};
+use ftp_sansio::reply::{Limits, ReplyError, ReplyParser};
 use proptest::prelude::*;
 
 /// A reply to encode: code, lines (each without line end), line end per line (true = CRLF).

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ftp_blocking::Ftp;
-use ftp_core::session::{Config, Outcome};
 use ftp_mio::{OpId, SessionId, Sessions};
+use ftp_sansio::session::{Config, Outcome};
 use ftp_tests::{LocalServer, ServerKind, SystemServer, TestServer};
 use mio::{Events, Poll, Token};
 

@@ -7,7 +7,7 @@
 //!
 //! Without a URL it starts the in-process libunftp test server over a generated tree (three
 //! levels, a few hundred files), mirrors it and checks every byte. Directories are listed with
-//! `LIST` (parsed by `ftp_core::listing`), files fetched with `RETR` straight into local files;
+//! `LIST` (parsed by `ftp_sansio::listing`), files fetched with `RETR` straight into local files;
 //! each session keeps two operations queued so the next command goes out the moment a reply
 //! arrives. Name resolution happens once, before the event loop (it may block); everything
 //! after is non-blocking.
@@ -18,10 +18,10 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ftp_core::listing::{parse_list, EntryKind};
-use ftp_core::session::{Config, Outcome};
-use ftp_core::time::Timestamp;
 use ftp_mio::{OpId, SessionId, Sessions};
+use ftp_sansio::listing::{parse_list, EntryKind};
+use ftp_sansio::session::{Config, Outcome};
+use ftp_sansio::time::Timestamp;
 use mio::{Events, Poll, Token};
 
 /// Where to fetch from.

@@ -1,4 +1,4 @@
-//! One session's sockets and state: the glue between an `ftp_core::session::Session` and
+//! One session's sockets and state: the glue between an `ftp_sansio::session::Session` and
 //! mio. Every protocol decision is the core's; this file only carries out its intents.
 
 use std::collections::VecDeque;
@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use ftp_core::session::{
+use ftp_sansio::session::{
     DataEvent, DataFailure, DataIntent, Direction, Event, OpError, Operation, Outcome, Session,
     TlsIntent, UsageError,
 };
@@ -110,7 +110,7 @@ impl Conn {
         id: SessionId,
         tokens: [Token; 3],
         addr: SocketAddr,
-        config: ftp_core::session::Config,
+        config: ftp_sansio::session::Config,
         greeting: OpId,
         now: Instant,
         implicit_tls: Option<TlsCtx>,

@@ -4,8 +4,8 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use ftp_core::ascii::{CrlfToLf, LfToCrlf};
-use ftp_core::session::{DataFailure, Direction};
+use ftp_sansio::ascii::{CrlfToLf, LfToCrlf};
+use ftp_sansio::session::{DataFailure, Direction};
 
 use crate::tls::Sock;
 use crate::Error;
@@ -27,8 +27,8 @@ use crate::Error;
 /// [`Options::data_buffer`](crate::Options::data_buffer) bytes (twice that in ASCII mode) is
 /// held per session, however slow either side is. A pause counts as a data connection
 /// without progress: one longer than
-/// [`Config::data_timeout`](ftp_core::session::Config::data_timeout) fails the transfer with
-/// [`OpError::Timeout`](ftp_core::session::OpError::Timeout).
+/// [`Config::data_timeout`](ftp_sansio::session::Config::data_timeout) fails the transfer with
+/// [`OpError::Timeout`](ftp_sansio::session::OpError::Timeout).
 ///
 /// ```
 /// use ftp_mio::DataEnd;

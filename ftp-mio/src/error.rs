@@ -2,18 +2,18 @@
 
 use std::io;
 
-use ftp_core::session::{OpError, UsageError};
+use ftp_sansio::session::{OpError, UsageError};
 
 /// Why an operation failed (in [`Completion::result`](crate::Completion::result)) or could
 /// not be started (returned by the typed calls of [`Sessions`](crate::Sessions)).
 ///
-/// The protocol's verdicts come from `ftp-core` unchanged ([`Error::Op`]); the other variants
+/// The protocol's verdicts come from `ftp-sansio` unchanged ([`Error::Op`]); the other variants
 /// are what only the driver can see: the sockets, the caller's sink or source, the driver's own
 /// bounds.
 ///
 /// ```
 /// use ftp_mio::Error;
-/// use ftp_core::session::OpError;
+/// use ftp_sansio::session::OpError;
 /// let e = Error::Op(OpError::ConnectionClosed);
 /// assert!(e.is_fatal());
 /// assert_eq!(e.to_string(), "control connection closed by the server");
@@ -58,7 +58,7 @@ pub enum Error {
         #[source]
         source: io::Error,
         /// The server's refusal of `AUTH TLS`, if that is what happened.
-        reply: Option<ftp_core::reply::Reply>,
+        reply: Option<ftp_sansio::reply::Reply>,
     },
     /// The operation could not start: the session closed before its turn, or an argument
     /// cannot be sent (CR, LF or NUL in a path).
@@ -101,13 +101,13 @@ impl Error {
     /// The server's reply behind the error, if there is one.
     ///
     /// ```
-    /// use ftp_core::reply::{Code, Reply};
-    /// use ftp_core::session::OpError;
+    /// use ftp_sansio::reply::{Code, Reply};
+    /// use ftp_sansio::session::OpError;
     /// let r = Reply::from_lines(Code::new(550).unwrap(), &[b"550 No such file"]);
     /// let e = ftp_mio::Error::Op(OpError::Permanent(r));
     /// assert_eq!(e.reply().unwrap().code().get(), 550);
     /// ```
-    pub fn reply(&self) -> Option<&ftp_core::reply::Reply> {
+    pub fn reply(&self) -> Option<&ftp_sansio::reply::Reply> {
         match self {
             Error::Op(e) => e.reply(),
             Error::Tls { reply, .. } => reply.as_ref(),

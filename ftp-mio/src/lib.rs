@@ -1,6 +1,6 @@
 //! Many FTP sessions on one thread, in the caller's [`mio`] event loop.
 //!
-//! The protocol lives in `ftp-core` ([`ftp_core::session::Session`], sans-IO); this crate
+//! The protocol lives in `ftp-sansio` ([`ftp_sansio::session::Session`], sans-IO); this crate
 //! only owns sockets and time. The caller owns the [`mio::Poll`] and its loop; a
 //! [`Sessions`] value registers its sockets with a range of the caller's tokens, and the
 //! caller hands it the events for them. Nothing here blocks or spawns a thread:
@@ -14,7 +14,7 @@
 //!   output is written as soon as the core produces it, and a `WouldBlock` simply waits for
 //!   the next writable edge;
 //! - deadlines come from the core (reply, data connect/accept/idle timeouts of
-//!   [`ftp_core::session::Config`]); [`Sessions::poll_timeout`] sizes the caller's wait and
+//!   [`ftp_sansio::session::Config`]); [`Sessions::poll_timeout`] sizes the caller's wait and
 //!   [`Sessions::handle_timeouts`] acts on them;
 //! - data bytes never pass through the core: they move between the data socket and a
 //!   [`DataEnd`] (an [`std::io::Write`] sink, an [`std::io::Read`] source, or a bounded
@@ -27,7 +27,7 @@
 //! # The loop
 //!
 //! ```
-//! use ftp_core::session::{Config, Outcome};
+//! use ftp_sansio::session::{Config, Outcome};
 //! use ftp_mio::Sessions;
 //! use ftp_tests::{LocalServer, TestServer};
 //! use mio::{Events, Poll, Token};
@@ -82,7 +82,7 @@ pub use data::DataEnd;
 pub use error::Error;
 pub use sessions::{Completion, OpId, Options, SessionId, Sessions};
 
-/// The `ftp-core` types that appear in this crate's API, re-exported for convenience.
+/// The `ftp-sansio` types that appear in this crate's API, re-exported for convenience.
 ///
 /// ```
 /// use ftp_mio::core::{Config, Outcome};
@@ -90,7 +90,7 @@ pub use sessions::{Completion, OpId, Options, SessionId, Sessions};
 /// # let _ = (config, None::<Outcome>);
 /// ```
 pub mod core {
-    pub use ftp_core::session::{
+    pub use ftp_sansio::session::{
         Config, OpError, Operation, Outcome, Session, TransferKind, TransferRequest, UsageError,
     };
 }

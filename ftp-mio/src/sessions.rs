@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use ftp_core::session::{
+use ftp_sansio::session::{
     Config, Operation, Outcome, Session, TransferKind, TransferRequest, UsageError,
 };
 use mio::event::Event;
@@ -82,7 +82,7 @@ impl fmt::Display for OpId {
 /// The end of one operation, from [`Sessions::poll_completion`].
 ///
 /// ```
-/// use ftp_core::session::Outcome;
+/// use ftp_sansio::session::Outcome;
 /// fn show(c: ftp_mio::Completion) {
 ///     match c.result {
 ///         Ok(Outcome::Transferred { bytes, .. }) => {
@@ -101,7 +101,7 @@ pub struct Completion {
     pub session: SessionId,
     /// The id returned when it was requested.
     pub op: OpId,
-    /// What the operation produced (the outcome types of `ftp-core`), or why it failed.
+    /// What the operation produced (the outcome types of `ftp-sansio`), or why it failed.
     pub result: Result<Outcome, Error>,
     /// For downloads into [`DataEnd::buffer`] (listings, [`Sessions::retrieve_to_vec`]):
     /// the bytes received, ASCII line ends already converted to `\n` for listings. Also
@@ -168,7 +168,7 @@ struct Slot {
 ///
 /// ```
 /// use ftp_mio::{Options, Sessions};
-/// use ftp_core::session::{Config, Outcome};
+/// use ftp_sansio::session::{Config, Outcome};
 /// use ftp_tests::{LocalServer, TestServer};
 /// use mio::{Events, Poll, Token};
 /// use std::time::Instant;
@@ -339,7 +339,7 @@ impl Sessions {
     /// ```no_run
     /// # let poll = mio::Poll::new().unwrap();
     /// # let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 4).unwrap();
-    /// let config = ftp_core::session::Config { passive: false, ..Default::default() };
+    /// let config = ftp_sansio::session::Config { passive: false, ..Default::default() };
     /// let (session, greeting) = ftp.connect("127.0.0.1:2121".parse().unwrap(), config)?;
     /// # Ok::<(), ftp_mio::Error>(())
     /// ```
@@ -650,7 +650,7 @@ impl Sessions {
     /// # let poll = mio::Poll::new().unwrap();
     /// # let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
     /// # let session: ftp_mio::SessionId = todo!();
-    /// use ftp_core::session::Operation;
+    /// use ftp_sansio::session::Operation;
     /// let op = ftp.start(session, Operation::Site(b"CHMOD 644 a.txt".to_vec()))?;
     /// # Ok::<(), ftp_mio::Error>(())
     /// ```
@@ -669,7 +669,7 @@ impl Sessions {
     /// # let poll = mio::Poll::new().unwrap();
     /// # let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
     /// # let session: ftp_mio::SessionId = todo!();
-    /// use ftp_core::session::{TransferKind, TransferRequest};
+    /// use ftp_sansio::session::{TransferKind, TransferRequest};
     /// use ftp_mio::DataEnd;
     /// // resume a download at byte 1000, appending to a local file
     /// let file = std::fs::OpenOptions::new().append(true).open("big.bin").unwrap();
@@ -683,7 +683,7 @@ impl Sessions {
         request: TransferRequest,
         end: DataEnd,
     ) -> Result<OpId, Error> {
-        let download = request.kind.direction() == ftp_core::session::Direction::Download;
+        let download = request.kind.direction() == ftp_sansio::session::Direction::Download;
         if download != end.is_download() {
             return Err(Error::WrongDataEnd);
         }
@@ -899,7 +899,7 @@ impl Sessions {
 
     /// `LIST [path]` in ASCII mode into a buffer (at most [`Options::listing_limit`]
     /// bytes), returned with `\n` line ends in [`Completion::data`]; parse it with
-    /// [`ftp_core::listing::parse_list`].
+    /// [`ftp_sansio::listing::parse_list`].
     ///
     /// ```no_run
     /// # let poll = mio::Poll::new().unwrap();
@@ -919,7 +919,7 @@ impl Sessions {
     }
 
     /// `NLST [path]` into a buffer, as [`list`](Sessions::list) (one name per line; see
-    /// [`ftp_core::listing::parse_nlst_line`]).
+    /// [`ftp_sansio::listing::parse_nlst_line`]).
     ///
     /// ```no_run
     /// # let poll = mio::Poll::new().unwrap();
@@ -938,7 +938,7 @@ impl Sessions {
     }
 
     /// `MLSD [path]` (RFC 3659 §7) into a buffer, as [`list`](Sessions::list) (parse with
-    /// [`ftp_core::listing::parse_mlsx_line`]).
+    /// [`ftp_sansio::listing::parse_mlsx_line`]).
     ///
     /// ```no_run
     /// # let poll = mio::Poll::new().unwrap();

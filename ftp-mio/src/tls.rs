@@ -419,8 +419,8 @@ mod with_tls {
 mod api {
     use std::net::SocketAddr;
 
-    use ftp_core::command::ProtLevel;
-    use ftp_core::session::{Config, Operation};
+    use ftp_sansio::command::ProtLevel;
+    use ftp_sansio::session::{Config, Operation};
 
     use super::{TlsConfig, TlsContext, TlsInfo};
     use crate::{Error, OpId, SessionId, Sessions};

@@ -5,9 +5,9 @@
 
 mod mio_common;
 
-use ftp_core::session::{Outcome, UsageError};
 use ftp_mio::tls::{TlsConfig, TlsVersions};
 use ftp_mio::{Error, OpId, SessionId};
+use ftp_sansio::session::{Outcome, UsageError};
 use ftp_tests::tls::{server_cert_pem, ImplicitTlsFront, LocalFtps, TestCert, LIBUNFTP_AUTH_RACE};
 use ftp_tests::{LocalServer, ServerKind, SystemServer, TestServer, PASSWORD, USER};
 use mio_common::Loop;

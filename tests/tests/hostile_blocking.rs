@@ -50,7 +50,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use ftp_blocking::{Error, ErrorKind, Ftp};
-use ftp_core::session::{DataFailure, OpError, ProtocolError, TimeoutKind};
+use ftp_sansio::session::{DataFailure, OpError, ProtocolError, TimeoutKind};
 use ftp_tests::fault::{
     disconnect, download, flood, hang, listing, pasv_claiming, raw, reply, sleep, trickle, upload,
     well_behaved, Action, FaultServer, Script,
@@ -493,7 +493,7 @@ fn multiline_reply_never_closes() {
     assert!(matches!(
         e.op_error(),
         Some(OpError::Protocol(ProtocolError::Framing(
-            ftp_core::reply::ReplyError::ReplyTooLarge { .. }
+            ftp_sansio::reply::ReplyError::ReplyTooLarge { .. }
         )))
     ));
 }
@@ -988,7 +988,7 @@ fn operation_timeout_bounds_a_trickling_server() {
             .flatten()
             .collect()
     };
-    let bounded_config = || ftp_core::session::Config {
+    let bounded_config = || ftp_sansio::session::Config {
         operation_timeout: Some(op_timeout),
         ..config()
     };
@@ -1039,7 +1039,7 @@ fn operation_timeout_bounds_a_dripping_download() {
     retr.push(Action::DataClose);
     retr.extend(reply("226 Transfer complete."));
     let server = FaultServer::start(well_behaved().on("RETR", retr));
-    let config = ftp_core::session::Config {
+    let config = ftp_sansio::session::Config {
         operation_timeout: Some(op_timeout),
         ..config()
     };

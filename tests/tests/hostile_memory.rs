@@ -20,8 +20,8 @@ mod hostile_common;
 use std::time::Instant;
 
 use ftp_blocking::{ErrorKind, Ftp};
-use ftp_core::session::{OpError, Outcome};
 use ftp_mio::{Completion, Sessions};
+use ftp_sansio::session::{OpError, Outcome};
 use ftp_tests::fault::{flood, raw, reply, well_behaved, Action, FaultServer, Script};
 use hostile_common::{bounded, config, peak_rss, T};
 use mio::{Events, Poll, Token};

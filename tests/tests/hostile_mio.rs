@@ -50,12 +50,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use ftp_core::reply::ReplyError;
-use ftp_core::session::{
+use ftp_mio::{Completion, DataEnd, Error, OpId, Options, SessionId, Sessions};
+use ftp_sansio::reply::ReplyError;
+use ftp_sansio::session::{
     Config, DataFailure, OpError, Operation, Outcome, ProtocolError, TimeoutKind, TransferKind,
     TransferRequest, UsageError,
 };
-use ftp_mio::{Completion, DataEnd, Error, OpId, Options, SessionId, Sessions};
 use ftp_tests::fault::{
     disconnect, flood, hang, listing, pasv_claiming, raw, reply, trickle, upload, well_behaved,
     Action, FaultServer, Script,
@@ -763,7 +763,7 @@ fn invalid_utf8_in_listings() {
     let op = d.ftp.mlsd(s, None::<&str>).unwrap();
     let c = d.wait(s, op);
     let data = c.data.unwrap();
-    let names: Vec<Vec<u8>> = ftp_core::listing::parse_mlsd(&data)
+    let names: Vec<Vec<u8>> = ftp_sansio::listing::parse_mlsd(&data)
         .filter_map(|p| p.entry().map(|e| e.name().to_vec()))
         .collect();
     assert_eq!(names, [b"caf\xe9.txt".to_vec(), b"\xc3\x28".to_vec()]);

@@ -9,8 +9,8 @@ use std::io::{self, Read, Write};
 use std::rc::Rc;
 use std::time::Duration;
 
-use ftp_core::session::{Config, OpError, Outcome, TimeoutKind, UsageError};
 use ftp_mio::{Error, Options, SessionId};
+use ftp_sansio::session::{Config, OpError, Outcome, TimeoutKind, UsageError};
 use ftp_tests::fault::{disconnect, hang, reply, Action, FaultServer};
 use ftp_tests::{LocalServer, TestServer, PASSWORD, USER};
 use mio_common::{bytes, Loop};
@@ -216,8 +216,8 @@ fn negative_replies_are_typed_errors_and_the_session_goes_on() {
     assert!(matches!(
         l.ftp.transfer(
             s,
-            ftp_core::session::TransferRequest {
-                kind: ftp_core::session::TransferKind::Stou,
+            ftp_sansio::session::TransferRequest {
+                kind: ftp_sansio::session::TransferKind::Stou,
                 ascii: false,
                 rest: None
             },
@@ -281,9 +281,9 @@ fn active_mode_retrieve_and_store() {
     assert_eq!(server.read_file("put.bin").unwrap(), data);
     let listing = done[4].data.as_ref().unwrap();
     assert!(!listing.contains(&b'\r'), "ASCII listing converted to \\n");
-    let names: Vec<_> = ftp_core::listing::parse_list(
+    let names: Vec<_> = ftp_sansio::listing::parse_list(
         listing,
-        ftp_core::time::Timestamp::date(2030, 1, 1).unwrap(),
+        ftp_sansio::time::Timestamp::date(2030, 1, 1).unwrap(),
     )
     .filter_map(|l| l.entry().map(|e| e.name().to_vec()))
     .collect();
@@ -596,8 +596,8 @@ fn sessions_to_two_servers_side_by_side() {
 
 #[test]
 fn ascii_transfers_convert_line_ends() {
-    use ftp_core::session::{TransferKind, TransferRequest};
     use ftp_mio::DataEnd;
+    use ftp_sansio::session::{TransferKind, TransferRequest};
     // libunftp stores and sends bytes as they are (TYPE A is accepted and ignored), so the
     // file on disk shows exactly what went over the wire.
     let server = LocalServer::start();

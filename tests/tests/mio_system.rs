@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::io;
 use std::time::{Duration, Instant};
 
-use ftp_core::session::{Config, Outcome};
 use ftp_mio::{OpId, SessionId};
+use ftp_sansio::session::{Config, Outcome};
 use ftp_tests::{ServerKind, SystemServer, TestServer};
 use mio_common::{bytes, Loop};
 

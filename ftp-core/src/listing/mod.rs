@@ -19,8 +19,8 @@
 //! line of an `MLST` reply go to [`parse_mlsx_line`] (RFC 3659 facts, names case-insensitive).
 //!
 //! ```
-//! use ftp_core::listing::{parse_list, EntryKind, ParsedLine};
-//! use ftp_core::time::Timestamp;
+//! use ftp_sansio::listing::{parse_list, EntryKind, ParsedLine};
+//! use ftp_sansio::time::Timestamp;
 //!
 //! let now = Timestamp::new(2017, 3, 10, 23, 0, 0).unwrap();
 //! let listing = b"total 8\r\n\
@@ -129,7 +129,7 @@ struct Fields {
 /// One listing entry, borrowed from the line it was parsed from. Allocates nothing.
 ///
 /// ```
-/// use ftp_core::listing::{parse_mlsx_line, EntryKind, ListFormat, ParsedLine};
+/// use ftp_sansio::listing::{parse_mlsx_line, EntryKind, ListFormat, ParsedLine};
 ///
 /// let line = b"Type=file;Size=1830;Modify=19940916055648.25;Perm=r;UNIX.mode=0644; hatch.c";
 /// let ParsedLine::Entry(e) = parse_mlsx_line(line) else { panic!() };
@@ -297,8 +297,8 @@ impl fmt::Debug for ListEntryRef<'_> {
 /// An owned listing entry: the same accessors as [`ListEntryRef`].
 ///
 /// ```
-/// use ftp_core::listing::{parse_list_line, EntryKind, ListEntry};
-/// use ftp_core::time::Timestamp;
+/// use ftp_sansio::listing::{parse_list_line, EntryKind, ListEntry};
+/// use ftp_sansio::time::Timestamp;
 ///
 /// let now = Timestamp::new(2017, 3, 10, 23, 0, 0).unwrap();
 /// let owned: ListEntry = parse_list_line(b"12-05-96  05:03PM       <DIR>          absoft2", now)
@@ -470,8 +470,8 @@ fn entry(line: &[u8], f: Option<Fields>) -> Option<ParsedLine<'_>> {
 /// ignored.
 ///
 /// ```
-/// use ftp_core::listing::{parse_list_line, EntryKind, ListFormat, ParsedLine};
-/// use ftp_core::time::Timestamp;
+/// use ftp_sansio::listing::{parse_list_line, EntryKind, ListFormat, ParsedLine};
+/// use ftp_sansio::time::Timestamp;
 ///
 /// let now = Timestamp::new(2017, 3, 10, 23, 0, 0).unwrap();
 /// let e = parse_list_line(b"-rw-r--r--   1 ftp  ftp  12 Mar 12  3:33 a  b ", now).entry().unwrap();
@@ -540,7 +540,7 @@ fn is_not_an_entry(line: &[u8]) -> bool {
 /// `type`/`size`/`modify`/`perm`, or a missing name make the line [`ParsedLine::Unparsed`].
 ///
 /// ```
-/// use ftp_core::listing::{parse_mlsx_line, EntryKind};
+/// use ftp_sansio::listing::{parse_mlsx_line, EntryKind};
 ///
 /// let e = parse_mlsx_line(b" type=OS.unix=slink:/foo;modify=20160202020200; semi;colon  name")
 ///     .entry()
@@ -570,8 +570,8 @@ fn parse_mlsx_stripped(line: &[u8]) -> ParsedLine<'_> {
 /// One `NLST` line: the name without its line end, or `None` for an empty line.
 ///
 /// ```
-/// assert_eq!(ftp_core::listing::parse_nlst_line(b" a name \r\n"), Some(&b" a name "[..]));
-/// assert_eq!(ftp_core::listing::parse_nlst_line(b"\r\n"), None);
+/// assert_eq!(ftp_sansio::listing::parse_nlst_line(b" a name \r\n"), Some(&b" a name "[..]));
+/// assert_eq!(ftp_sansio::listing::parse_nlst_line(b"\r\n"), None);
 /// ```
 pub fn parse_nlst_line(line: &[u8]) -> Option<&[u8]> {
     let line = strip_eol(line);
@@ -608,7 +608,7 @@ pub enum UnsafeName {
 /// Use it before turning any listed name into a local path, as the mirror example does.
 ///
 /// ```
-/// use ftp_core::listing::{check_local_name, UnsafeName};
+/// use ftp_sansio::listing::{check_local_name, UnsafeName};
 /// assert_eq!(check_local_name(b"report 2017.pdf"), Ok(()));
 /// assert_eq!(check_local_name(b".profile"), Ok(()));
 /// assert_eq!(check_local_name(b".."), Err(UnsafeName::DotOrDotDot));
@@ -632,7 +632,7 @@ pub fn check_local_name(name: &[u8]) -> Result<(), UnsafeName> {
 /// line without a line end is yielded too; nothing is yielded after a final line end.
 ///
 /// ```
-/// let lines: Vec<&[u8]> = ftp_core::listing::list_lines(b"a\r\nb\n\nc").collect();
+/// let lines: Vec<&[u8]> = ftp_sansio::listing::list_lines(b"a\r\nb\n\nc").collect();
 /// assert_eq!(lines, [&b"a"[..], b"b", b"", b"c"]);
 /// ```
 pub fn list_lines(buf: &[u8]) -> Lines<'_> {
@@ -690,7 +690,7 @@ impl<'a> Iterator for ParseList<'a> {
 /// Parses a whole `MLSD` buffer line by line; see [`parse_mlsx_line`].
 ///
 /// ```
-/// use ftp_core::listing::{parse_mlsd, EntryKind};
+/// use ftp_sansio::listing::{parse_mlsd, EntryKind};
 ///
 /// let buf = b"type=cdir;modify=20160820000000; .\r\ntype=file;size=11; hello.txt\r\n";
 /// let kinds: Vec<_> = parse_mlsd(buf).filter_map(|l| l.entry()).map(|e| e.kind()).collect();

@@ -14,7 +14,7 @@
 //! | [`transfer_size`] | 150, 125 | the last `(N bytes)` |
 //!
 //! ```
-//! use ftp_core::reply::{decode, ReplyParser};
+//! use ftp_sansio::reply::{decode, ReplyParser};
 //! let mut p = ReplyParser::new();
 //! p.push(b"227 Entering Passive Mode (192,168,1,2,195,85).\r\n");
 //! let r = p.next_reply().unwrap().unwrap();
@@ -180,7 +180,7 @@ fn six_numbers(b: &[u8]) -> Result<([u8; 6], usize), DecodeError> {
 /// number are refused.
 ///
 /// ```
-/// use ftp_core::reply::{decode, Code, Reply};
+/// use ftp_sansio::reply::{decode, Code, Reply};
 /// let r = Reply::from_lines(Code::new(227).unwrap(), &[b"227 Entering Passive Mode (127,0,0,1,195,80)."]);
 /// let a = decode::pasv(r.as_ref()).unwrap();
 /// assert_eq!((a.ip.to_string().as_str(), a.port), ("127.0.0.1", 50000));
@@ -227,7 +227,7 @@ pub fn pasv(r: ReplyRef<'_>) -> Result<PassiveAddr, DecodeError> {
 /// fields must be empty; the port is digits only, 1–65535.
 ///
 /// ```
-/// use ftp_core::reply::{decode, Code, Reply};
+/// use ftp_sansio::reply::{decode, Code, Reply};
 /// let r = Reply::from_lines(Code::new(229).unwrap(), &[b"229 Extended Passive mode OK (!!!30014!)"]);
 /// assert_eq!(decode::epsv(r.as_ref()), Ok(30014));
 /// ```
@@ -266,7 +266,7 @@ pub fn epsv(r: ReplyRef<'_>) -> Result<u16, DecodeError> {
 /// (UTF-8 per RFC 2640, or whatever the server uses).
 ///
 /// ```
-/// use ftp_core::reply::{decode, Code, Reply};
+/// use ftp_sansio::reply::{decode, Code, Reply};
 /// let r = Reply::from_lines(Code::new(257).unwrap(), &[br#"257 "/a ""quoted"" dir" created"#]);
 /// assert_eq!(decode::path(r.as_ref()).unwrap(), br#"/a "quoted" dir"#);
 /// ```
@@ -312,7 +312,7 @@ fn trim_spaces(mut b: &[u8]) -> &[u8] {
 /// trimmed), at most `u64::MAX`.
 ///
 /// ```
-/// use ftp_core::reply::{decode, Code, Reply};
+/// use ftp_sansio::reply::{decode, Code, Reply};
 /// let r = Reply::from_lines(Code::new(213).unwrap(), &[b"213 1048576"]);
 /// assert_eq!(decode::size(r.as_ref()), Ok(1048576));
 /// ```
@@ -334,7 +334,7 @@ pub fn size(r: ReplyRef<'_>) -> Result<u64, DecodeError> {
 /// fraction of 1 to 9 digits (longer ones are refused rather than cut).
 ///
 /// ```
-/// use ftp_core::reply::{decode, Code, Reply};
+/// use ftp_sansio::reply::{decode, Code, Reply};
 /// let r = Reply::from_lines(Code::new(213).unwrap(), &[b"213 19980615100045.014"]);
 /// assert_eq!(decode::mdtm(r.as_ref()).unwrap().to_string(), "1998-06-15T10:00:45.014");
 /// ```
@@ -387,7 +387,7 @@ pub fn mdtm(r: ReplyRef<'_>) -> Result<Timestamp, DecodeError> {
 /// skipped. A single-line 211 means no features. Non-UTF-8 feature lines are refused.
 ///
 /// ```
-/// use ftp_core::reply::{decode, Code, Reply};
+/// use ftp_sansio::reply::{decode, Code, Reply};
 /// let r = Reply::from_lines(
 ///     Code::new(211).unwrap(),
 ///     &[b"211-Features:", b" MLST type*;size*;modify*;", b" utf8", b"211 End"],
@@ -440,7 +440,7 @@ pub fn feat(r: ReplyRef<'_>) -> Result<Features, DecodeError> {
 /// multi-line 150 is accepted too.
 ///
 /// ```
-/// use ftp_core::reply::{decode, Code, Reply};
+/// use ftp_sansio::reply::{decode, Code, Reply};
 /// let r = Reply::from_lines(
 ///     Code::new(150).unwrap(),
 ///     &[b"150 Opening BINARY mode data connection for a (5 bytes) (11 bytes)."],

@@ -20,7 +20,7 @@
 //! of a 150/125 reply.
 //!
 //! ```
-//! use ftp_core::reply::{ReplyClass, ReplyParser};
+//! use ftp_sansio::reply::{ReplyClass, ReplyParser};
 //! let mut parser = ReplyParser::new();
 //! let input = b"220 ready\r\n211-Features:\r\n MDTM\r\n213 not the end\r\n211 End\r\n";
 //! assert_eq!(parser.push(input), input.len());
@@ -44,7 +44,7 @@ pub use parser::ReplyParser;
 /// A reply code, 100 to 599 (RFC 959 §4.2).
 ///
 /// ```
-/// use ftp_core::reply::{Code, ReplyClass};
+/// use ftp_sansio::reply::{Code, ReplyClass};
 /// let c = Code::new(550).unwrap();
 /// assert_eq!(c.get(), 550);
 /// assert_eq!(c.class(), ReplyClass::PermanentNegative);
@@ -129,7 +129,7 @@ impl ReplyClass {
 /// Bounds on what [`ReplyParser`] buffers. Both count line ends.
 ///
 /// ```
-/// use ftp_core::reply::{Limits, ReplyParser};
+/// use ftp_sansio::reply::{Limits, ReplyParser};
 /// let parser = ReplyParser::with_limits(Limits { max_line: 1024, max_reply: 64 * 1024 });
 /// assert_eq!(parser.limits().max_line, 1024);
 /// ```
@@ -190,7 +190,7 @@ pub(crate) const ERROR_LINE_MAX: usize = 128;
 /// `raw` is exactly the bytes the server sent, line ends included.
 ///
 /// ```
-/// use ftp_core::reply::ReplyParser;
+/// use ftp_sansio::reply::ReplyParser;
 /// let mut p = ReplyParser::new();
 /// p.push(b"230-Welcome\n230 Logged in.\r\n");
 /// let r = p.next_reply().unwrap().unwrap();
@@ -322,10 +322,10 @@ impl<'a> Iterator for Lines<'a> {
 /// An owned reply: the same accessors as [`ReplyRef`].
 ///
 /// ```
-/// use ftp_core::reply::{Code, Reply};
+/// use ftp_sansio::reply::{Code, Reply};
 /// let r = Reply::from_lines(Code::new(257).unwrap(), &[b"257 \"/home\" is cwd"]);
 /// assert_eq!(r.raw(), b"257 \"/home\" is cwd\r\n");
-/// assert_eq!(ftp_core::reply::decode::path(r.as_ref()).unwrap(), b"/home");
+/// assert_eq!(ftp_sansio::reply::decode::path(r.as_ref()).unwrap(), b"/home");
 /// assert_eq!(r.to_string(), "257 \"/home\" is cwd");
 /// ```
 #[derive(Clone, PartialEq, Eq, Debug, Hash)]

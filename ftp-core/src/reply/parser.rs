@@ -12,7 +12,7 @@ use super::{Code, Limits, ReplyError, ReplyRef, ERROR_LINE_MAX};
 /// [`Limits::max_reply`] bytes.
 ///
 /// ```
-/// use ftp_core::reply::ReplyParser;
+/// use ftp_sansio::reply::ReplyParser;
 /// let mut p = ReplyParser::new();
 /// let mut replies = Vec::new();
 /// for chunk in [&b"150 Opening (12"[..], b"3 bytes)\r\n22", b"6 Done\r\n"] {

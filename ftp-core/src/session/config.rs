@@ -9,7 +9,7 @@ use crate::reply::Limits;
 /// next operation on.
 ///
 /// ```
-/// use ftp_core::session::Config;
+/// use ftp_sansio::session::Config;
 /// use std::time::Duration;
 /// let config = Config {
 ///     passive: false,                       // active mode: EPRT/PORT

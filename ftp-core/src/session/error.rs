@@ -63,8 +63,8 @@ impl OpError {
     /// 5xx → [`OpError::Permanent`], anything else → [`OpError::Reply`].
     ///
     /// ```
-    /// use ftp_core::reply::{Code, Reply};
-    /// use ftp_core::session::OpError;
+    /// use ftp_sansio::reply::{Code, Reply};
+    /// use ftp_sansio::session::OpError;
     /// let r = Reply::from_lines(Code::new(550).unwrap(), &[b"550 No such file"]);
     /// assert!(matches!(OpError::from_reply(r), OpError::Permanent(_)));
     /// ```

@@ -97,7 +97,7 @@
 //! table, data "moved" instantly):
 //!
 //! ```
-//! use ftp_core::session::{
+//! use ftp_sansio::session::{
 //!     Config, DataEvent, DataIntent, Event, Operation, Outcome, Session, TransferKind,
 //!     TransferRequest,
 //! };
@@ -118,7 +118,7 @@
 //! }
 //!
 //! /// Runs until the operation in flight completes; returns its result.
-//! fn run(s: &mut Session, now: Instant) -> Result<Outcome, ftp_core::session::OpError> {
+//! fn run(s: &mut Session, now: Instant) -> Result<Outcome, ftp_sansio::session::OpError> {
 //!     loop {
 //!         // 1. write pending control bytes (here: answer each line at once)
 //!         let out = s.poll_transmit().to_vec();
@@ -196,7 +196,7 @@ use machine::{Expect, Login, Op, Transfer};
 /// An FTP client session on one control connection: see the [module docs](self).
 ///
 /// ```
-/// use ftp_core::session::{Config, Event, Outcome, Session};
+/// use ftp_sansio::session::{Config, Event, Outcome, Session};
 /// fn greet(now: std::time::Instant) {
 ///     let mut s = Session::new(Config::default(), "[::1]:21".parse().unwrap(), now);
 ///     s.handle_input(now, b"220-Welcome\r\n220 ready\r\n");
@@ -309,7 +309,7 @@ impl Session {
     /// follow `PROT` ([`Operation::Protect`]).
     ///
     /// ```
-    /// use ftp_core::session::{Config, Event, Outcome, Session};
+    /// use ftp_sansio::session::{Config, Event, Outcome, Session};
     /// fn greet(now: std::time::Instant) {
     ///     let mut s = Session::new_implicit_tls(Config::default(), "127.0.0.1:990".parse().unwrap(), now);
     ///     assert!(s.is_control_tls() && !s.is_data_tls());
@@ -674,7 +674,7 @@ impl Session {
     /// transfer ([`OpError::Timeout`]`(`[`TimeoutKind::Data`]`)`).
     ///
     /// ```
-    /// use ftp_core::session::{Config, Session};
+    /// use ftp_sansio::session::{Config, Session};
     /// fn check(now: std::time::Instant) {
     ///     let s = Session::new(Config::default(), "192.0.2.7:21".parse().unwrap(), now);
     ///     assert!(s.is_acceptable_data_peer("192.0.2.7:20".parse().unwrap()));

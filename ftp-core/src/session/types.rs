@@ -16,7 +16,7 @@ use super::OpError;
 /// [`UsageError::InvalidArgument`](super::UsageError::InvalidArgument).
 ///
 /// ```
-/// use ftp_core::session::{Operation, TransferKind, TransferRequest};
+/// use ftp_sansio::session::{Operation, TransferKind, TransferRequest};
 /// let login = Operation::Login { user: "ftptest".into(), password: "secret".into(), account: None };
 /// let get = Operation::Transfer(TransferRequest {
 ///     kind: TransferKind::Retr(b"dir/file.bin".to_vec()),
@@ -156,7 +156,7 @@ impl TransferKind {
     /// anything else receives it.
     ///
     /// ```
-    /// use ftp_core::session::{Direction, TransferKind};
+    /// use ftp_sansio::session::{Direction, TransferKind};
     /// let up = TransferKind::from_raw_line(b"stou".to_vec());
     /// assert_eq!(up, TransferKind::Raw { line: b"stou".to_vec(), upload: true });
     /// assert_eq!(TransferKind::from_raw_line(b"APPE log.txt".to_vec()).direction(), Direction::Upload);
@@ -175,7 +175,7 @@ impl TransferKind {
     /// The direction data flows.
     ///
     /// ```
-    /// use ftp_core::session::{Direction, TransferKind};
+    /// use ftp_sansio::session::{Direction, TransferKind};
     /// assert_eq!(TransferKind::List(None).direction(), Direction::Download);
     /// assert_eq!(TransferKind::Stou.direction(), Direction::Upload);
     /// ```

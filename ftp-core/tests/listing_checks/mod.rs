@@ -5,11 +5,11 @@
 //! copies equal to their source, line-by-line parsing equal to whole-buffer parsing.
 #![allow(dead_code)]
 
-use ftp_core::listing::{
+use ftp_sansio::listing::{
     list_lines, parse_list, parse_list_line, parse_mlsd, parse_mlsx_line, parse_nlst_line,
     ListEntryRef, ParsedLine,
 };
-use ftp_core::time::Timestamp;
+use ftp_sansio::time::Timestamp;
 
 fn strip_eol(b: &[u8]) -> &[u8] {
     let b = b.strip_suffix(b"\n").unwrap_or(b);

@@ -17,8 +17,8 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ftp_core::reply::Reply;
-use ftp_core::session::{
+use ftp_sansio::reply::Reply;
+use ftp_sansio::session::{
     Config, DataEvent, DataIntent, Event, OpError, Operation, Outcome, Session, TlsIntent,
     TransferKind, TransferRequest,
 };
@@ -311,7 +311,7 @@ impl Script {
         assert!(self.s.is_closed());
         assert_eq!(
             self.s.start(self.now, Operation::Noop),
-            Err(ftp_core::session::UsageError::Closed)
+            Err(ftp_sansio::session::UsageError::Closed)
         );
         assert_eq!(self.s.poll_timeout(), None);
         assert!(self.s.poll_transmit().is_empty());

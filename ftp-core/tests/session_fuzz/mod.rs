@@ -54,9 +54,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use ftp_core::command::ProtLevel;
-use ftp_core::reply::Limits;
-use ftp_core::session::{
+use ftp_sansio::command::ProtLevel;
+use ftp_sansio::reply::Limits;
+use ftp_sansio::session::{
     Config, DataEvent, DataFailure, DataIntent, Direction, Event, OpError, Operation, Outcome,
     Session, TlsIntent, TransferKind, TransferRequest, UsageError,
 };

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use ftp_core::reply::{decode, Code, Limits, Reply, ReplyError, ReplyParser, ReplyRef};
+use ftp_sansio::reply::{decode, Code, Limits, Reply, ReplyError, ReplyParser, ReplyRef};
 
 /// What a parse produced: (code, raw) per reply, pending, error.
 type Parsed = (Vec<(u16, Vec<u8>)>, bool, Option<ReplyError>);

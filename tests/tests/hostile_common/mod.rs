@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ftp_core::session::Config;
+use ftp_sansio::session::Config;
 use ftp_tests::fault::{reply, well_behaved, Action, Script};
 
 /// The drivers' reply, data and connect timeout in these tests.

@@ -285,6 +285,9 @@ fn seeds() -> Vec<(&'static str, Program, Vec<&'static str>)> {
             logged_in(0)
                 .line("550 no TYPE A")
                 .line("550 no TYPE I")
+                .start(28, 0)
+                .line("234 AUTH TLS OK.")
+                .tls()
                 .start(30, 0)
                 .line("200 CCC ok")
                 .line("200 stray"),
@@ -293,6 +296,7 @@ fn seeds() -> Vec<(&'static str, Program, Vec<&'static str>)> {
                 "LoggedIn",
                 "Err(permanent failure: 550 no TYPE A)",
                 "Err(permanent failure: 550 no TYPE I)",
+                "Done",
                 "Err(timed out waiting for the TLS handshake)",
             ],
         ),
@@ -399,6 +403,16 @@ fn stray_reply_during_ccc_shutdown_keeps_the_deadline() {
     let mut s = Session::new(config, "127.0.0.1:21".parse().unwrap(), t0);
     s.handle_input(t0, b"220 hi\r\n");
     while s.poll_event().is_some() {}
+    // CCC needs TLS first.
+    assert_eq!(
+        s.start(t0, Operation::Ccc),
+        Err(ftp_sansio::session::UsageError::TlsRequired)
+    );
+    s.start(t0, Operation::AuthTls).unwrap();
+    s.handle_input(t0, b"234 AUTH TLS OK.\r\n");
+    s.handle_tls_established(t0);
+    while s.poll_event().is_some() {}
+    s.consume_transmit(usize::MAX);
     s.start(t0, Operation::Ccc).unwrap();
     s.handle_input(t0, b"200 CCC ok\r\n");
     let events: Vec<Event> = std::iter::from_fn(|| s.poll_event()).collect();

@@ -6,7 +6,7 @@ mod session_common;
 use session_common::*;
 
 use ftp_sansio::session::{
-    DataEvent, DataIntent, OpError, Operation, Outcome, TransferKind, UsageError,
+    DataEvent, DataFailure, DataIntent, OpError, Operation, Outcome, TransferKind, UsageError,
 };
 
 /// A download in progress: 150 received, data moving.
@@ -37,9 +37,9 @@ fn aborted(t: &mut Script) -> u16 {
 fn rfc_959_426_then_226() {
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("426 Failure writing network stream.");
+    t.expect_data(DataIntent::Close);
     t.no_event();
     t.no_client();
     t.server("226 Abort successful");
@@ -51,9 +51,9 @@ fn rfc_959_426_then_226() {
 fn both_replies_in_one_chunk_and_byte_by_byte() {
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server_bytewise("426 Connection closed; transfer aborted.\n226 Closing data connection.");
+    t.expect_data(DataIntent::Close);
     assert_eq!(aborted(&mut t), 226);
     t.still_usable();
 }
@@ -62,9 +62,9 @@ fn both_replies_in_one_chunk_and_byte_by_byte() {
 fn vsftpd_225_when_no_transfer_runs() {
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("225 No transfer to ABOR.");
+    t.expect_data(DataIntent::Close);
     // The transfer's own reply was not seen: NOOP makes sure it is not left for later.
     t.client("NOOP");
     t.no_event();
@@ -91,9 +91,9 @@ fn abort_before_the_150_225_then_the_transfers_late_425() {
     t.server("200 EPRT command successful.");
     t.client("RETR f");
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("225 No transfer to ABOR.");
+    t.expect_data(DataIntent::Close);
     t.client("NOOP");
     t.no_event();
     t.server("425 Failed to establish connection.");
@@ -114,9 +114,9 @@ fn abort_before_the_150_pyftpdlib_drops_the_transfers_reply() {
     t.epsv_connect(50000);
     t.client("RETR f");
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("225 ABOR command successful; data channel closed.");
+    t.expect_data(DataIntent::Close);
     t.client("NOOP");
     t.server("200 I successfully done nothin'.");
     assert_eq!(aborted(&mut t), 225);
@@ -127,9 +127,9 @@ fn abort_before_the_150_pyftpdlib_drops_the_transfers_reply() {
 fn lone_226_is_resolved_with_noop() {
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("226 Abort successful");
+    t.expect_data(DataIntent::Close);
     // Is that the transfer's 226 (ABOR's follows) or ABOR's only reply? NOOP tells.
     t.client("NOOP");
     t.no_event();
@@ -144,9 +144,9 @@ fn libunftp_226_then_the_transfers_late_426() {
     // `426 Connection closed` follows after it: absorbed, never taken as NOOP's reply.
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("226 Closed data channel");
+    t.expect_data(DataIntent::Close);
     t.client("NOOP");
     t.server("426 Connection closed");
     t.no_event();
@@ -162,9 +162,9 @@ fn libunftp_226_then_the_transfers_late_426() {
 fn transfers_226_first_then_abors_226() {
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("226 Transfer complete.");
+    t.expect_data(DataIntent::Close);
     t.client("NOOP");
     t.server("226 ABOR command successful");
     t.no_event();
@@ -183,9 +183,9 @@ fn transfers_226_first_then_abor_not_implemented() {
     // NOOP's reply (which would leave NOOP's 200 to be read as the next command's reply).
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("226 Transfer complete.");
+    t.expect_data(DataIntent::Close);
     t.client("NOOP");
     t.server("502 ABOR not implemented.");
     t.no_event();
@@ -202,9 +202,9 @@ fn transfers_226_first_then_abor_not_implemented() {
 fn transfers_226_first_then_abors_225() {
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("226 Transfer complete.\n225 No transfer to ABOR.\n200 NOOP ok.");
+    t.expect_data(DataIntent::Close);
     t.client("NOOP");
     assert_eq!(aborted(&mut t), 225);
     t.still_usable();
@@ -216,9 +216,9 @@ fn abort_after_the_final_reply_reads_one_reply() {
     t.server("226 Transfer complete."); // data still draining
     t.no_event();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
-    t.server("226 No transfer to abort"); // unambiguous: the transfer's 226 was read
+    t.server("226 No transfer to abort");
+    t.expect_data(DataIntent::Close); // unambiguous: the transfer's 226 was read
     assert_eq!(aborted(&mut t), 226);
     t.no_client();
     t.still_usable();
@@ -233,10 +233,10 @@ fn abort_before_the_150() {
     t.epsv_connect(50000);
     t.client("RETR f");
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     // The late 150 is skipped; the transfer's error then ABOR's reply follow.
     t.server("150 Opening BINARY mode data connection.\n426 Transfer aborted.\n226 ABOR ok");
+    t.expect_data(DataIntent::Close);
     assert_eq!(aborted(&mut t), 226);
     t.still_usable();
 }
@@ -332,11 +332,11 @@ fn abort_while_connecting() {
     t.server("229 Entering Extended Passive Mode (|||50000|)");
     t.event(); // Connect
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.data(DataEvent::Connected); // too late: ignored
     t.no_client();
     t.server("226 Abort successful");
+    t.expect_data(DataIntent::Close);
     assert_eq!(aborted(&mut t), 226);
     t.still_usable();
 }
@@ -356,9 +356,9 @@ fn upload_abort() {
     t.server("150 Ok to send data.");
     t.event();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("426 Failure reading network stream.\n226 ABOR successful.");
+    t.expect_data(DataIntent::Close);
     assert_eq!(aborted(&mut t), 226);
     t.data(DataEvent::Failed {
         kind: ftp_sansio::session::DataFailure::Reset,
@@ -372,9 +372,9 @@ fn upload_abort() {
 fn abor_refused() {
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("426 aborted\n500 Unknown command.");
+    t.expect_data(DataIntent::Close);
     assert!(matches!(t.err(), OpError::Permanent(_)));
     t.still_usable();
 }
@@ -400,8 +400,8 @@ fn abort_is_refused_during_other_operations_and_twice() {
     let mut t = downloading();
     t.abort();
     assert_eq!(t.s.abort(t.now), Err(UsageError::NotAbortable));
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
+    t.no_event(); // the data connection stays open during the grace
     t.no_client();
 }
 
@@ -409,9 +409,9 @@ fn abort_is_refused_during_other_operations_and_twice() {
 fn eof_during_abort() {
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("426 aborted");
+    t.expect_data(DataIntent::Close);
     t.eof();
     assert_eq!(t.err(), OpError::ConnectionClosed);
     t.closed();
@@ -431,9 +431,9 @@ fn pure_ftpd_426_then_451_is_an_abort_not_an_error() {
     t.server("150 Accepted data connection");
     t.event();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("426 Transfer aborted");
+    t.expect_data(DataIntent::Close);
     t.no_event();
     t.server("451 Transfer aborted");
     assert_eq!(aborted(&mut t), 451);
@@ -448,11 +448,11 @@ fn pure_ftpd_426_then_451_is_an_abort_not_an_error() {
     ] {
         let mut t = downloading();
         t.abort();
-        t.expect_data(DataIntent::Close);
         t.client("ABOR");
         t.server(&format!(
             "426 Connection closed; transfer aborted.\n{refusal}"
         ));
+        t.expect_data(DataIntent::Close);
         let e = t.err();
         assert!(matches!(e, OpError::Permanent(_)), "{refusal}: {e:?}");
         t.still_usable();
@@ -462,9 +462,9 @@ fn pure_ftpd_426_then_451_is_an_abort_not_an_error() {
     // an abort never ends as Aborted with a 3xx or a refusal): an error, still in step.
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("426 Connection closed; transfer aborted.\n350 Restart position accepted.");
+    t.expect_data(DataIntent::Close);
     let e = t.err();
     assert!(
         matches!(&e, OpError::Reply(r) if r.code().get() == 350),
@@ -478,9 +478,9 @@ fn pure_ftpd_426_then_451_is_an_abort_not_an_error() {
 fn libunftp_aborted() -> Script {
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("226 Closed data channel");
+    t.expect_data(DataIntent::Close);
     t.client("NOOP");
     t.server("200 Successfully did nothing");
     assert_eq!(aborted(&mut t), 226);
@@ -573,9 +573,9 @@ fn stray_replies_are_never_taken_from_commands_that_can_send_them() {
     // An abort that read the transfer's 426 owes nothing more: a later 426 is an error.
     let mut t = downloading();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("426 Connection closed; transfer aborted.\n226 ABOR successful");
+    t.expect_data(DataIntent::Close);
     assert_eq!(aborted(&mut t), 226);
     t.start(Operation::Pwd);
     t.client("PWD");
@@ -596,9 +596,9 @@ fn libunftp_upload_226_after_the_abort_ended_is_skipped() {
     t.server("150 Sending data");
     t.event();
     t.abort();
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("226 Closed data channel");
+    t.expect_data(DataIntent::Close);
     t.client("NOOP");
     t.server("200 Successfully did nothing");
     assert_eq!(aborted(&mut t), 226);
@@ -629,5 +629,168 @@ fn a_late_426_before_the_next_transfers_150_is_skipped() {
     t.data(DataEvent::Finished { bytes: 5 });
     t.server("226 File successfully written");
     assert!(matches!(t.ok(), Outcome::Transferred { bytes: 5, .. }));
+    t.still_usable();
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 13, rule 9: the abort's order is the core's decision. `ABOR` goes first; the data
+// connection is closed on the server's first answer or after `Config::abort_grace`.
+// ---------------------------------------------------------------------------------------
+
+/// A download in progress with `config`.
+fn downloading_with(config: ftp_sansio::session::Config) -> Script {
+    let mut t = Script::logged_in(config);
+    t.start(retr("big.iso"));
+    t.client("TYPE I");
+    t.server("200 Switching to Binary mode.");
+    t.epsv_connect(50000);
+    t.client("RETR big.iso");
+    t.server("150 Opening BINARY mode data connection for big.iso (4700000000 bytes).");
+    t.event();
+    t
+}
+
+#[test]
+fn abor_goes_out_before_the_data_connection_closes() {
+    // A server that watches the control connection (ProFTPD, Pure-FTPd, pyftpdlib) answers
+    // at once; until then its data connection stays up.
+    let mut t = downloading();
+    t.abort();
+    t.client("ABOR");
+    t.no_event();
+    t.server("426 Transfer aborted. Data connection closed.");
+    t.expect_data(DataIntent::Close);
+    t.no_event();
+    t.server("226 Abort successful");
+    assert_eq!(aborted(&mut t), 226);
+    t.still_usable();
+}
+
+#[test]
+fn the_grace_closes_the_data_connection_for_a_server_that_waits_on_it() {
+    // vsftpd without async ABOR reads the control connection only once its data write
+    // fails: nothing comes until the grace closes the data connection.
+    let mut t = downloading();
+    t.abort();
+    t.client("ABOR");
+    let grace = t.s.config().abort_grace;
+    assert_eq!(t.s.poll_timeout(), Some(t.now + grace));
+    t.wait(grace - std::time::Duration::from_millis(1));
+    t.no_event();
+    t.wait(std::time::Duration::from_millis(1));
+    t.expect_data(DataIntent::Close);
+    t.no_event();
+    // The grace used the data deadline; the reply deadline guards the answer now.
+    assert!(t.s.poll_timeout().is_some());
+    t.server("426 Failure writing network stream.\n226 ABOR successful.");
+    assert_eq!(aborted(&mut t), 226);
+    t.still_usable();
+}
+
+#[test]
+fn zero_grace_closes_right_after_abor() {
+    let mut t = downloading_with(ftp_sansio::session::Config {
+        abort_grace: std::time::Duration::ZERO,
+        ..plain()
+    });
+    t.abort();
+    // Both at once, ABOR queued first.
+    t.client("ABOR");
+    t.expect_data(DataIntent::Close);
+    t.server("426 aborted\n226 ok");
+    assert_eq!(aborted(&mut t), 226);
+    t.still_usable();
+}
+
+#[test]
+fn a_data_connection_that_carries_nothing_yet_closes_at_once() {
+    // Aborted while REST is answered: the transfer command never went out.
+    let mut t = Script::logged_in(plain());
+    t.start(transfer(TransferKind::Retr(b"f".to_vec()), false, Some(10)));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.epsv_connect(50000);
+    t.client("REST 10");
+    t.abort();
+    t.expect_data(DataIntent::Close);
+    t.no_client();
+    t.server("350 Restart position accepted (10).");
+    t.client("REST 0");
+    t.server("350 Restart position accepted (0).");
+    t.client("ABOR");
+    t.server("225 No transfer to ABOR.");
+    assert_eq!(aborted(&mut t), 225);
+    t.still_usable();
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 13, rule 5: a failing sink or source (or a local limit) aborts the transfer, the
+// same way in every driver.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_failing_sink_aborts_the_download() {
+    let mut t = downloading();
+    t.data(DataEvent::LocalFailure { bytes: 4096 });
+    // The server would go on sending: ABOR, then the data connection closes on its answer.
+    t.client("ABOR");
+    t.no_event();
+    t.server("426 Connection closed; transfer aborted.");
+    t.expect_data(DataIntent::Close);
+    t.server("226 Closing data connection.");
+    assert_eq!(
+        t.err(),
+        OpError::Data {
+            failure: DataFailure::Local,
+            reply: None
+        }
+    );
+    t.still_usable();
+}
+
+#[test]
+fn a_failing_source_aborts_the_upload() {
+    let mut t = Script::logged_in(plain());
+    t.start(transfer(
+        TransferKind::Stor(b"up.bin".to_vec()),
+        false,
+        None,
+    ));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.epsv_connect(50000);
+    t.client("STOR up.bin");
+    t.server("150 Ok to send data.");
+    t.event();
+    t.data(DataEvent::Progress(100));
+    t.data(DataEvent::LocalFailure { bytes: 100 });
+    t.client("ABOR");
+    t.server("426 Failure reading network stream.\n226 ABOR successful.");
+    t.expect_data(DataIntent::Close);
+    assert!(matches!(
+        t.err(),
+        OpError::Data {
+            failure: DataFailure::Local,
+            ..
+        }
+    ));
+    t.still_usable();
+}
+
+#[test]
+fn a_failing_sink_after_the_final_reply_needs_no_abort() {
+    let mut t = downloading();
+    // The server finished (226 before the end of data reached the sink).
+    t.server("226 Transfer complete.");
+    t.data(DataEvent::LocalFailure { bytes: 10 });
+    t.expect_data(DataIntent::Close);
+    match t.err() {
+        OpError::Data {
+            failure: DataFailure::Local,
+            reply: Some(r),
+        } => assert_eq!(r.code().get(), 226),
+        other => panic!("{other:?}"),
+    }
+    t.no_client();
     t.still_usable();
 }

@@ -728,10 +728,11 @@ fn data_idle_timeout_aborts_to_resynchronise() {
     t.wait(Duration::from_secs(4));
     t.no_event();
     t.wait(Duration::from_secs(1));
-    t.expect_data(DataIntent::Close);
+    // ABOR first; the data connection is closed on the server's answer.
     t.client("ABOR");
     t.no_event();
     t.server("426 Connection closed; transfer aborted.\n226 Closing data connection.");
+    t.expect_data(DataIntent::Close);
     assert_eq!(t.err(), OpError::Timeout(TimeoutKind::Data));
     t.still_usable();
 }
@@ -952,9 +953,9 @@ fn active_listen_failure_and_accept_timeout() {
     t.event();
     // the server never connects
     t.wait(Duration::from_secs(5));
-    t.expect_data(DataIntent::Close);
     t.client("ABOR");
     t.server("425 Can't open data connection.\n226 ABOR ok");
+    t.expect_data(DataIntent::Close);
     assert_eq!(t.err(), OpError::Timeout(TimeoutKind::Data));
     t.still_usable();
 }
@@ -982,6 +983,7 @@ fn data_events_out_of_place_are_ignored() {
 #[test]
 fn tls_flag_follows_prot() {
     let mut t = Script::logged_in(plain());
+    t.upgrade();
     t.start(Operation::Protect(ftp_sansio::command::ProtLevel::Private));
     t.client("PBSZ 0");
     t.server("200 PBSZ=0");
@@ -1028,4 +1030,25 @@ fn active_data_peer_must_be_the_control_peer() {
     assert!(t.s.is_acceptable_data_peer(addr("[2001:db8::7]:20")));
     assert!(!t.s.is_acceptable_data_peer(addr("[2001:db8::8]:20")));
     assert!(!t.s.is_acceptable_data_peer(addr("127.0.0.1:20")));
+}
+
+#[test]
+fn one_io_error_mapping_for_every_driver() {
+    // Issue 13, rule 6: the drivers' two copies disagreed on WouldBlock and InvalidData.
+    use ftp_sansio::session::DataFailure as F;
+    use std::io::ErrorKind as K;
+    for (kind, want) in [
+        (K::ConnectionRefused, F::Refused),
+        (K::ConnectionReset, F::Reset),
+        (K::ConnectionAborted, F::Reset),
+        (K::BrokenPipe, F::Reset),
+        (K::UnexpectedEof, F::Reset),
+        (K::TimedOut, F::TimedOut),
+        (K::WouldBlock, F::TimedOut),
+        (K::InvalidData, F::Tls),
+        (K::PermissionDenied, F::Other),
+        (K::AddrInUse, F::Other),
+    ] {
+        assert_eq!(F::from_io_kind(kind), want, "{kind:?}");
+    }
 }

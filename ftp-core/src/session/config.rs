@@ -67,6 +67,21 @@ pub struct Config {
     /// `true`: every reply is also reported as [`Event::Reply`](super::Event::Reply) (for
     /// debug logging, ftplib's `set_debuglevel`). Default `false`.
     pub trace_replies: bool,
+    /// `false` (default): when the server refuses `AUTH TLS` (or the `HOST` sent before it),
+    /// the operation fails with the server's reply **and the session closes**: nothing
+    /// queued behind it (a login with a password) can go out in clear text, whichever loop
+    /// drives the session. `true`: curl's "try TLS, else go on in clear text": the session
+    /// stays open and usable without TLS. A failed handshake always closes the session.
+    pub allow_clear_after_refused_auth: bool,
+    /// How long an abort of a running transfer keeps the data connection open after
+    /// sending `ABOR` (default 1 s). `ABOR` goes first; the data connection is closed when
+    /// the server's first reply to it arrives or when this grace passes, whichever is
+    /// first. Servers that watch the control connection during a transfer answer at once;
+    /// servers that only notice `ABOR` once the data connection fails (vsftpd without
+    /// `async_abor_enable`) get it closed after the grace; and no server sees its data
+    /// connection vanish before `ABOR` arrives (some drop the whole session then).
+    /// `Duration::ZERO` closes the data connection right after `ABOR` is queued.
+    pub abort_grace: Duration,
 }
 
 impl Default for Config {
@@ -79,6 +94,8 @@ impl Default for Config {
             host: None,
             reply_timeout: Some(Duration::from_secs(60)),
             data_timeout: Some(Duration::from_secs(60)),
+            allow_clear_after_refused_auth: false,
+            abort_grace: Duration::from_secs(1),
             operation_timeout: None,
             limits: Limits::default(),
             trace_replies: false,

@@ -38,6 +38,10 @@ pub enum OpError {
     /// The server closed the control connection.
     #[error("control connection closed by the server")]
     ConnectionClosed,
+    /// The driver closed the control connection itself
+    /// ([`Session::handle_close`](super::Session::handle_close)).
+    #[error("control connection closed: {0}")]
+    LocalClose(LocalClose),
     /// The data connection failed; `reply` is the server's final reply when it came.
     #[error("data connection failed: {failure}")]
     Data {
@@ -93,8 +97,42 @@ impl OpError {
             OpError::Temporary(r) => r.code().get() == 421,
             OpError::Protocol(p) => p.is_fatal(),
             OpError::Timeout(k) => *k != TimeoutKind::Data,
-            OpError::ConnectionClosed => true,
+            OpError::ConnectionClosed | OpError::LocalClose(_) => true,
             _ => false,
+        }
+    }
+}
+
+/// Why a driver closed the control connection on its own, given to
+/// [`Session::handle_close`](super::Session::handle_close).
+///
+/// ```
+/// use ftp_sansio::session::LocalClose;
+/// let e = LocalClose::Io(std::io::ErrorKind::ConnectionReset);
+/// assert_eq!(e.to_string(), "reading or writing it failed (connection reset)");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LocalClose {
+    /// Reading or writing the control connection failed with this kind of I/O error.
+    Io(std::io::ErrorKind),
+    /// The control connection's TLS failed: handshake (certificate, name, version), a bad
+    /// record, an alert, or the `CCC` shutdown.
+    Tls,
+    /// A TLS intent came and the driver cannot carry it out (built without TLS support, or
+    /// no TLS configuration given).
+    TlsUnavailable,
+    /// The user closed the session (dropped the client, asked for a close).
+    User,
+}
+
+impl core::fmt::Display for LocalClose {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LocalClose::Io(kind) => write!(f, "reading or writing it failed ({kind})"),
+            LocalClose::Tls => f.write_str("its TLS failed"),
+            LocalClose::TlsUnavailable => f.write_str("TLS was asked for and is not available"),
+            LocalClose::User => f.write_str("closed by the user"),
         }
     }
 }
@@ -184,4 +222,16 @@ pub enum UsageError {
     /// already under way.
     #[error("nothing to abort")]
     NotAbortable,
+    /// `AUTH TLS` on a control connection that already runs TLS.
+    #[error("the control connection already runs TLS")]
+    AlreadyTls,
+    /// Protected data (`PROT P`, typed or raw) or `CCC` before the control connection runs
+    /// TLS.
+    #[error("this needs TLS on the control connection first (AUTH TLS)")]
+    TlsRequired,
+    /// `AUTH` or `CCC` as a raw command line: they change how the control connection is
+    /// framed, so only their operations ([`Operation::AuthTls`](super::Operation::AuthTls),
+    /// [`Operation::Ccc`](super::Operation::Ccc)) may send them.
+    #[error("AUTH and CCC cannot be sent as raw commands; use their operations")]
+    RawTlsCommand,
 }

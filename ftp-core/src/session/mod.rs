@@ -172,9 +172,14 @@
 //! # let _ = demo;
 //! ```
 
+mod abort;
+mod commands;
 mod config;
 mod error;
+mod login;
 mod machine;
+mod tls;
+mod transfer;
 mod types;
 
 use core::net::SocketAddr;
@@ -182,7 +187,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 pub use config::Config;
-pub use error::{OpError, ProtocolError, TimeoutKind, UsageError};
+pub use error::{LocalClose, OpError, ProtocolError, TimeoutKind, UsageError};
 pub use types::{
     DataEvent, DataFailure, DataIntent, Direction, Event, Operation, Outcome, TlsIntent,
     TransferKind, TransferRequest,
@@ -191,7 +196,9 @@ pub use types::{
 use crate::command::{Command, CommandError, TransferType};
 use crate::reply::decode::Features;
 use crate::reply::{Reply, ReplyParser};
-use machine::{Expect, Login, Op, Transfer};
+use login::Login;
+use machine::Op;
+use transfer::Transfer;
 
 /// An FTP client session on one control connection: see the [module docs](self).
 ///
@@ -388,6 +395,31 @@ impl Session {
         self.fatal(error);
     }
 
+    /// The driver closed the control connection itself, for `reason` (a failed read or
+    /// write, a failed TLS handshake, no TLS support for a TLS intent, the user's wish).
+    /// Ends the operation in flight with [`OpError::LocalClose`] and closes the session;
+    /// nothing more is sent. Use this, not [`handle_eof`](Self::handle_eof), whenever the
+    /// server did not close the connection: the error then says what really happened.
+    ///
+    /// ```
+    /// use ftp_sansio::session::{Config, Event, LocalClose, OpError, Session};
+    /// fn tls_failed(now: std::time::Instant) {
+    ///     let mut s = Session::new(Config::default(), "127.0.0.1:21".parse().unwrap(), now);
+    ///     s.handle_close(now, LocalClose::Tls);
+    ///     match s.poll_event() {
+    ///         Some(Event::Completed(Err(OpError::LocalClose(LocalClose::Tls)))) => {}
+    ///         other => panic!("{other:?}"),
+    ///     }
+    ///     assert!(s.is_closed() && s.poll_transmit().is_empty());
+    /// }
+    /// # let _ = tls_failed;
+    /// ```
+    pub fn handle_close(&mut self, _now: Instant, reason: LocalClose) {
+        if !self.closed {
+            self.fatal(OpError::LocalClose(reason));
+        }
+    }
+
     /// Call when `now >= poll_timeout()`. Early or repeated calls do nothing; each deadline
     /// is cleared before it is acted on, so it is never reported twice.
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -484,111 +516,24 @@ impl Session {
             return Err(UsageError::Busy);
         }
         self.validate(&op).map_err(UsageError::InvalidArgument)?;
+        self.check_tls_use(&op)?;
         self.arm_op_deadline(now);
+        // Each family's first command, replies and validation live in its own file.
         let op = match op {
             Operation::Login {
                 user,
                 password,
                 account,
-            } => {
-                let login = Box::new(Login::new(user, password, account));
-                // A new login may reset the server's state: forget what we knew.
-                self.cur_type = None;
-                if self.send_host(now) {
-                    Op::Login(login.at_host())
-                } else {
-                    self.send(now, Command::User(login.user().into()));
-                    Op::Login(login)
-                }
-            }
-            Operation::Feat => {
-                self.send(now, Command::Feat);
-                Op::Feat
-            }
-            Operation::Cwd(path) => {
-                if path == b".." {
-                    self.send(now, Command::Cdup);
-                    Op::CdupForDotDot
-                } else {
-                    let path: &[u8] = if path.is_empty() { b"." } else { &path };
-                    self.send(now, Command::Cwd(path.into()));
-                    Op::Simple(Expect::Done)
-                }
-            }
-            Operation::Cdup => self.simple(now, Command::Cdup, Expect::Done),
-            Operation::Pwd => self.simple(now, Command::Pwd, Expect::Path { asked: None }),
-            Operation::Mkd(path) => {
-                self.send(now, Command::Mkd((&path).into()));
-                Op::Simple(Expect::Path { asked: Some(path) })
-            }
-            Operation::Rmd(p) => self.simple(now, Command::Rmd((&p).into()), Expect::Done),
-            Operation::Dele(p) => self.simple(now, Command::Dele((&p).into()), Expect::Done),
-            Operation::Rename { from, to } => {
-                self.send(now, Command::Rnfr((&from).into()));
-                Op::Rnfr { to }
-            }
-            Operation::Size(path) => {
-                if self.cur_type == Some(TransferType::Binary) {
-                    self.simple(now, Command::Size((&path).into()), Expect::Size)
-                } else {
-                    self.send(now, Command::Type(TransferType::Binary));
-                    Op::SizeType { path }
-                }
-            }
-            Operation::Mdtm(p) => self.simple(now, Command::Mdtm((&p).into()), Expect::Mdtm),
-            Operation::Mlst(p) => {
-                let cmd = Command::Mlst(p.as_ref().map(Into::into));
-                self.simple(now, cmd, Expect::Mlst)
-            }
-            Operation::Site(p) => self.simple(now, Command::Site((&p).into()), Expect::Done),
-            Operation::Stat(p) => {
-                let cmd = Command::Stat(p.as_ref().map(Into::into));
-                self.simple(now, cmd, Expect::Done)
-            }
-            Operation::Syst => self.simple(now, Command::Syst, Expect::Done),
-            Operation::Noop => self.simple(now, Command::Noop, Expect::Done),
-            Operation::Help(p) => {
-                let cmd = Command::Help(p.as_ref().map(Into::into));
-                self.simple(now, cmd, Expect::Done)
-            }
-            Operation::Quit => self.simple(now, Command::Quit, Expect::Quit),
-            Operation::Raw { line, require_2xx } => {
-                // Commands that change state the session tracks: forget or follow it.
-                if starts_with_verb(&line, b"TYPE") || starts_with_verb(&line, b"REIN") {
-                    self.cur_type = None;
-                }
-                let prot = if starts_with_verb(&line, b"PROT") {
-                    Some(!line[4..].trim_ascii().eq_ignore_ascii_case(b"C"))
-                } else {
-                    None
-                };
-                self.simple(
-                    now,
-                    Command::Raw((&line).into()),
-                    Expect::Raw { require_2xx, prot },
-                )
-            }
+            } => self.start_login(now, Login::new(user, password, account)),
             Operation::Transfer(req) => {
                 let flow = self.transfer_begin(now, Box::new(Transfer::new(req)));
                 self.apply(flow);
                 return Ok(());
             }
-            Operation::AuthTls => {
-                if self.send_host(now) {
-                    Op::AuthHost
-                } else {
-                    self.send(now, Command::Auth("TLS".into()));
-                    Op::Auth
-                }
+            op @ (Operation::AuthTls | Operation::Protect(_) | Operation::Ccc) => {
+                self.start_tls_op(now, op)
             }
-            Operation::Protect(level) => {
-                self.send(now, Command::Pbsz(0));
-                Op::Pbsz { level }
-            }
-            Operation::Ccc => {
-                self.send(now, Command::Ccc);
-                Op::Ccc
-            }
+            op => self.start_command(now, op),
         };
         self.op = Some(op);
         Ok(())
@@ -612,7 +557,7 @@ impl Session {
                 Ok(())
             }
             Some(Op::Transfer(t)) => {
-                let op = self.abort_transfer(now, &t);
+                let op = self.abort_transfer(now, &t, None);
                 self.op = Some(op);
                 Ok(())
             }
@@ -702,32 +647,6 @@ impl Session {
     // Private helpers
     // ---------------------------------------------------------------------------------
 
-    /// Clear-text bytes after 234: withdraw an upgrade the driver has not seen yet, and close.
-    fn refuse_after_auth(&mut self) {
-        self.events
-            .retain(|e| !matches!(e, Event::Tls(TlsIntent::UpgradeControl)));
-        self.fatal(OpError::Protocol(ProtocolError::DataAfterAuth));
-    }
-
-    fn simple(&mut self, now: Instant, cmd: Command<'_>, expect: Expect) -> Op {
-        self.send(now, cmd);
-        Op::Simple(expect)
-    }
-
-    /// Sends `HOST` if configured and not sent yet; returns whether it did.
-    fn send_host(&mut self, now: Instant) -> bool {
-        if self.host_sent {
-            return false;
-        }
-        let Some(host) = self.config.host.take() else {
-            return false;
-        };
-        self.send(now, Command::Host(host.as_str().into()));
-        self.config.host = Some(host);
-        self.host_sent = true;
-        true
-    }
-
     /// Encodes every command `op` may send with caller data, so that no argument can fail
     /// halfway through an operation.
     fn validate(&self, op: &Operation) -> Result<(), CommandError> {
@@ -769,16 +688,9 @@ impl Session {
             Operation::Stat(p) => check(Command::Stat(p.as_ref().map(Into::into)))?,
             Operation::Help(p) => check(Command::Help(p.as_ref().map(Into::into)))?,
             Operation::Raw { line, .. } => check(Command::Raw(line.into()))?,
-            Operation::Transfer(req) => check(machine::transfer_command(&req.kind))?,
+            Operation::Transfer(req) => check(transfer::transfer_command(&req.kind))?,
             _ => {}
         }
         Ok(())
     }
-}
-
-/// Whether `line` starts with `verb` (case-insensitive) followed by a space or its end.
-fn starts_with_verb(line: &[u8], verb: &[u8]) -> bool {
-    line.len() >= verb.len()
-        && line[..verb.len()].eq_ignore_ascii_case(verb)
-        && line.get(verb.len()).map_or(true, |&b| b == b' ')
 }

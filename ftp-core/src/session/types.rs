@@ -208,8 +208,41 @@ pub enum DataFailure {
     TimedOut,
     /// The TLS handshake or a TLS record failed.
     Tls,
-    /// Anything else (bind/listen failure, local I/O error, the user's sink failed, ...).
+    /// The local side gave up: the user's sink or source failed, or a local limit (a
+    /// listing's size bound) was reached. Reported with [`DataEvent::LocalFailure`]; the
+    /// session aborts the transfer (`ABOR`) so the server stops too.
+    Local,
+    /// Anything else (bind/listen failure, an unexpected socket error, ...).
     Other,
+}
+
+impl DataFailure {
+    /// The one mapping of a data connection's I/O error onto a failure, for every driver:
+    /// refused → [`Refused`](Self::Refused); reset, aborted, broken pipe, unexpected end
+    /// → [`Reset`](Self::Reset); timed out or would block (a socket timeout) →
+    /// [`TimedOut`](Self::TimedOut); invalid data (what TLS libraries report for a bad
+    /// record) → [`Tls`](Self::Tls); anything else → [`Other`](Self::Other).
+    ///
+    /// ```
+    /// use ftp_sansio::session::DataFailure;
+    /// use std::io::ErrorKind;
+    /// assert_eq!(DataFailure::from_io_kind(ErrorKind::ConnectionReset), DataFailure::Reset);
+    /// assert_eq!(DataFailure::from_io_kind(ErrorKind::WouldBlock), DataFailure::TimedOut);
+    /// ```
+    pub fn from_io_kind(kind: std::io::ErrorKind) -> DataFailure {
+        use std::io::ErrorKind as K;
+        match kind {
+            K::ConnectionRefused => DataFailure::Refused,
+            K::ConnectionReset
+            | K::ConnectionAborted
+            | K::BrokenPipe
+            | K::UnexpectedEof
+            | K::NotConnected => DataFailure::Reset,
+            K::TimedOut | K::WouldBlock => DataFailure::TimedOut,
+            K::InvalidData => DataFailure::Tls,
+            _ => DataFailure::Other,
+        }
+    }
 }
 
 impl core::fmt::Display for DataFailure {
@@ -219,6 +252,7 @@ impl core::fmt::Display for DataFailure {
             DataFailure::Reset => "connection reset",
             DataFailure::TimedOut => "timed out",
             DataFailure::Tls => "TLS failure",
+            DataFailure::Local => "given up locally",
             DataFailure::Other => "I/O failure",
         })
     }
@@ -244,6 +278,17 @@ pub enum DataEvent {
     /// ASCII conversion). The driver closes the connection itself.
     Finished {
         /// Total bytes moved.
+        bytes: u64,
+    },
+    /// The local side gave up on the transfer: the user's sink or source failed, or a local
+    /// limit was reached (a listing's size bound). The driver keeps the data connection
+    /// open and moves nothing more on it; the session aborts the transfer as
+    /// [`Session::abort`](super::Session::abort) does (`ABOR` first, then
+    /// [`DataIntent::Close`]) and ends it with [`OpError::Data`](super::OpError::Data)
+    /// carrying [`DataFailure::Local`]. The driver keeps the details (the sink's error) to
+    /// report them.
+    LocalFailure {
+        /// Bytes moved before giving up.
         bytes: u64,
     },
     /// The data connection failed (connect, bind, accept, handshake or while moving data).

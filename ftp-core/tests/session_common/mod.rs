@@ -89,6 +89,18 @@ impl Script {
     }
 
     /// Greeted and logged in as `ftptest` (no FEAT unless the config asks for it).
+    /// `AUTH TLS` accepted and the handshake reported done (the control connection runs
+    /// TLS from here on).
+    pub fn upgrade(&mut self) {
+        self.start(Operation::AuthTls);
+        self.client("AUTH TLS");
+        self.server("234 AUTH TLS successful");
+        self.expect_tls(TlsIntent::UpgradeControl);
+        self.tls_done();
+        self.ok();
+        assert!(self.s.is_control_tls());
+    }
+
     pub fn logged_in(config: Config) -> Script {
         let auto_feat = config.auto_feat;
         let mut t = Script::greeted(config);
@@ -182,6 +194,12 @@ impl Script {
 
     pub fn start(&mut self, op: Operation) {
         self.s.start(self.now, op).expect("start");
+        self.collect();
+    }
+
+    /// The driver closes the control connection itself.
+    pub fn local_close(&mut self, reason: ftp_sansio::session::LocalClose) {
+        self.s.handle_close(self.now, reason);
         self.collect();
     }
 

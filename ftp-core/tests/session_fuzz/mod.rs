@@ -63,6 +63,8 @@ use ftp_sansio::session::{
 
 /// Reply timeout of the checked sessions.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
+/// Abort grace of the checked sessions (when [`Header::abort_grace`]).
+const ABORT_GRACE: Duration = Duration::from_millis(700);
 /// Data timeout of the checked sessions.
 const DATA_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most control bytes that may wait in `poll_transmit` (arguments are at most a few dozen
@@ -138,6 +140,13 @@ pub struct Header {
     pub small_limits: bool,
     /// The control peer is `[::1]:21` instead of `127.0.0.1:21`.
     pub ipv6: bool,
+    /// Config: an abort keeps the data connection open for [`ABORT_GRACE`] after `ABOR`
+    /// (else zero grace). Derived from the other bits (the byte is full): off with
+    /// `trust_pasv`.
+    pub abort_grace: bool,
+    /// Config: a refused `AUTH TLS` leaves the session open. Derived: `host` and
+    /// `small_limits` together.
+    pub clear_after_refused_auth: bool,
 }
 
 impl Header {
@@ -151,6 +160,8 @@ impl Header {
             host: b & 32 != 0,
             small_limits: b & 64 != 0,
             ipv6: b & 128 != 0,
+            abort_grace: b & 8 == 0,
+            clear_after_refused_auth: b & 96 == 96,
         }
     }
 }
@@ -454,6 +465,12 @@ impl Harness {
             operation_timeout: None,
             limits,
             trace_replies: true,
+            allow_clear_after_refused_auth: h.clear_after_refused_auth,
+            abort_grace: if h.abort_grace {
+                ABORT_GRACE
+            } else {
+                Duration::ZERO
+            },
         };
         let peer = if h.ipv6 {
             SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 21)
@@ -702,6 +719,9 @@ impl Harness {
                     UsageError::Busy => assert!(!was_idle && !was_closed),
                     UsageError::InvalidArgument(_) => {}
                     UsageError::NotAbortable => panic!("start returned NotAbortable"),
+                    UsageError::AlreadyTls => assert!(self.s.is_control_tls()),
+                    UsageError::TlsRequired => assert!(!self.s.is_control_tls()),
+                    UsageError::RawTlsCommand => {}
                 }
             }
         }

@@ -16,7 +16,7 @@ use ftp_sansio::command::Command;
 use ftp_sansio::reply::Reply;
 use ftp_sansio::session::{
     Config, DataEvent, DataFailure, DataIntent, Direction, Event, OpError, Operation, Outcome,
-    Session, TlsIntent,
+    LocalClose, Session, TlsIntent,
 };
 
 use crate::error::{Error, Result};
@@ -158,15 +158,7 @@ fn loggable(line: &[u8]) -> String {
 }
 
 fn failure_of(e: &io::Error) -> DataFailure {
-    match e.kind() {
-        io::ErrorKind::ConnectionRefused => DataFailure::Refused,
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => DataFailure::TimedOut,
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::UnexpectedEof => DataFailure::Reset,
-        _ => DataFailure::Other,
-    }
+    DataFailure::from_io_kind(e.kind())
 }
 
 impl Conn {
@@ -408,8 +400,9 @@ impl Conn {
         if self.debuglevel > 0 {
             log::info!("*error* control connection: {e}");
         }
+        let kind = e.kind();
         self.control_error = Some(e);
-        self.session.handle_eof(now());
+        self.session.handle_close(now(), LocalClose::Io(kind));
     }
 
     /// Carries out every pending event.
@@ -795,22 +788,11 @@ impl Conn {
             self.data = Data::None;
             return None;
         }
-        let result = match self.session.abort(now()) {
-            Ok(()) => self.run_to_completion(),
-            Err(_) => {
-                // Not abortable (should not happen in a transfer): fail the data side.
-                self.data = Data::None;
-                let bytes = self.data_bytes;
-                self.session.handle_data_event(
-                    now(),
-                    DataEvent::Failed {
-                        kind: DataFailure::Other,
-                        bytes,
-                    },
-                );
-                self.run_to_completion()
-            }
-        };
+        // The session decides what follows (ABOR, then closing the data connection).
+        let bytes = self.data_bytes;
+        self.session
+            .handle_data_event(now(), DataEvent::LocalFailure { bytes });
+        let result = self.run_to_completion();
         match result {
             Ok(Ok(Outcome::Aborted { reply })) => Some(reply),
             Ok(Ok(Outcome::Transferred { reply, .. })) => Some(reply),

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 
 use ftp_sansio::reply::Reply;
-use ftp_sansio::session::{DataFailure, OpError, TimeoutKind, UsageError};
+use ftp_sansio::session::{DataFailure, LocalClose, OpError, TimeoutKind, UsageError};
 
 /// What kind of failure an [`Error`] is; ftplib's exception classes, plus the ones Python
 /// reports through `OSError`/`EOFError`.
@@ -247,9 +247,12 @@ impl Error {
     /// Maps a session error; `control_io` is the I/O error that made the driver report the
     /// control connection as closed, if that is what happened.
     pub(crate) fn op(e: OpError, control_io: Option<io::Error>) -> Error {
-        if let (OpError::ConnectionClosed, Some(io)) = (&e, control_io) {
+        if let (OpError::ConnectionClosed | OpError::LocalClose(_), Some(io)) = (&e, control_io) {
             let mut err = Error::io(io);
-            err.kind = ErrorKind::Closed;
+            err.kind = match e {
+                OpError::LocalClose(LocalClose::Tls) => ErrorKind::Tls,
+                _ => ErrorKind::Closed,
+            };
             return err;
         }
         let reply = e.reply().cloned();
@@ -260,6 +263,8 @@ impl Error {
             OpError::Protocol(_) => ErrorKind::Protocol,
             OpError::Timeout(_) => ErrorKind::Timeout,
             OpError::ConnectionClosed => ErrorKind::Closed,
+            OpError::LocalClose(LocalClose::Tls | LocalClose::TlsUnavailable) => ErrorKind::Tls,
+            OpError::LocalClose(_) => ErrorKind::Closed,
             OpError::Data { failure, reply } => match (failure, reply) {
                 (DataFailure::TimedOut, _) => ErrorKind::Timeout,
                 // The reply's class, as the core maps any reply (ftplib's error_temp / error_perm).

@@ -123,7 +123,11 @@ impl Session {
             let grace = self.config.abort_grace;
             match now.checked_add(grace) {
                 Some(deadline) if !grace.is_zero() => {
+                    // The grace bounds the wait for the first answer: a server may answer
+                    // only once its data connection fails. The reply deadline runs again
+                    // from the moment the data connection is closed.
                     self.data_deadline = Some(deadline);
+                    self.reply_deadline = None;
                     close_data = true;
                 }
                 _ => self.intent(DataIntent::Close),
@@ -139,8 +143,9 @@ impl Session {
     /// The grace after `ABOR` passed (the data deadline during an abort): close the data
     /// connection now, so that a server that only notices `ABOR` once its transfer fails
     /// answers.
-    pub(super) fn abort_grace_passed(&mut self, mut a: Abort) -> Flow {
+    pub(super) fn abort_grace_passed(&mut self, now: Instant, mut a: Abort) -> Flow {
         self.close_aborted_data(&mut a);
+        self.await_reply(now);
         Flow::Wait(Op::Abort(a))
     }
 

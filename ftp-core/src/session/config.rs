@@ -79,7 +79,9 @@ pub struct Config {
     /// first. Servers that watch the control connection during a transfer answer at once;
     /// servers that only notice `ABOR` once the data connection fails (vsftpd without
     /// `async_abor_enable`) get it closed after the grace; and no server sees its data
-    /// connection vanish before `ABOR` arrives (some drop the whole session then).
+    /// connection vanish before `ABOR` arrives (some drop the whole session then). The
+    /// reply timeout does not run during the grace; it starts when the data connection is
+    /// closed.
     /// `Duration::ZERO` closes the data connection right after `ABOR` is queued.
     pub abort_grace: Duration,
 }

@@ -491,7 +491,7 @@ impl Session {
                 }
                 _ => Flow::Wait(Op::Transfer(t)),
             },
-            Op::Abort(a) => self.abort_grace_passed(a),
+            Op::Abort(a) => self.abort_grace_passed(now, a),
             other => Flow::Wait(other),
         };
         self.apply(flow);

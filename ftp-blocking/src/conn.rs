@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use ftp_sansio::command::Command;
 use ftp_sansio::reply::Reply;
 use ftp_sansio::session::{
-    Config, DataEvent, DataFailure, DataIntent, Direction, Event, OpError, Operation, Outcome,
-    LocalClose, Session, TlsIntent,
+    Config, DataEvent, DataFailure, DataIntent, Direction, Event, LocalClose, OpError, Operation,
+    Outcome, Session, TlsIntent,
 };
 
 use crate::error::{Error, Result};

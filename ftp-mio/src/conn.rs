@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use ftp_sansio::session::{
-    DataEvent, DataFailure, DataIntent, Direction, Event, OpError, Operation, Outcome, Session,
-    TlsIntent, UsageError,
+    DataEvent, DataFailure, DataIntent, Direction, Event, LocalClose, OpError, Operation, Outcome,
+    Session, TlsIntent, UsageError,
 };
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
@@ -257,10 +257,11 @@ impl Conn {
     }
 
     fn control_failed(&mut self, now: Instant, e: io::Error) {
+        let kind = e.kind();
         if self.control_error.is_none() {
             self.control_error = Some(e);
         }
-        self.core.handle_eof(now);
+        self.core.handle_close(now, LocalClose::Io(kind));
     }
 
     /// Writes pending control bytes until the socket would block.
@@ -376,6 +377,9 @@ impl Conn {
         new_op: OpId,
     ) -> Result<OpId, Error> {
         self.core.abort(now)?;
+        // No more data moves; the session closes the connection when it decides.
+        self.pump.halt();
+        self.paused = false;
         let op = match &self.current {
             Some(c) => c.op,
             None => {
@@ -398,15 +402,9 @@ impl Conn {
             Event::Reply(r) => log::debug!("session {}: {}", self.id, r),
             Event::Data(intent) => self.on_intent(sh, now, intent),
             Event::Tls(intent) => self.tls_intent(now, intent),
-            Event::Completed(result) => {
-                let auth_failed =
-                    result.is_err() && self.current.as_ref().is_some_and(|c| c.auth_tls);
-                self.complete(sh, result);
-                if auth_failed {
-                    // Nothing queued behind AUTH TLS may go out in clear text.
-                    self.core.handle_eof(now);
-                }
-            }
+            // A refused AUTH TLS closes the session in the core (nothing queued behind it
+            // goes out in clear text); nothing to decide here.
+            Event::Completed(result) => self.complete(sh, result),
         }
     }
 
@@ -424,7 +422,7 @@ impl Conn {
                     },
                     None => {
                         self.set_local_error(Error::TlsUnsupported);
-                        return self.core.handle_eof(now);
+                        return self.core.handle_close(now, LocalClose::TlsUnavailable);
                     }
                 },
                 TlsIntent::DowngradeControl => self.downgrading = true,
@@ -436,7 +434,7 @@ impl Conn {
         {
             let _ = intent;
             self.set_local_error(Error::TlsUnsupported);
-            self.core.handle_eof(now);
+            self.core.handle_close(now, LocalClose::TlsUnavailable);
         }
     }
 
@@ -501,7 +499,7 @@ impl Conn {
             } else if let Some(io) = self.control_error.take() {
                 tls_or_io(io)
             } else if auth_tls {
-                // AUTH TLS refused: a TLS error (the session is closed next).
+                // AUTH TLS refused: a TLS error (the core closed the session).
                 let reply = e.reply().cloned();
                 Error::Tls {
                     source: io::Error::other(format!("AUTH TLS failed: {e}")),
@@ -613,7 +611,7 @@ impl Conn {
 
     fn tls_refused(&mut self, now: Instant) {
         self.set_local_error(Error::TlsUnsupported);
-        self.core.handle_eof(now);
+        self.core.handle_close(now, LocalClose::TlsUnavailable);
     }
 
     /// Binds a listener on the control connection's local IP (active mode).
@@ -697,6 +695,18 @@ impl Conn {
                 let bytes = self.pump.bytes;
                 self.core
                     .handle_data_event(now, DataEvent::Finished { bytes });
+            }
+            Pumped::Failed(DataFailure::Local, local) => {
+                // The sink or source gave up: the session aborts the transfer (ABOR first,
+                // then the data connection closes when it says so).
+                if let Some(e) = local {
+                    self.set_local_error(e);
+                }
+                self.pump.halt();
+                self.paused = false;
+                let bytes = self.pump.bytes;
+                self.core
+                    .handle_data_event(now, DataEvent::LocalFailure { bytes });
             }
             Pumped::Failed(kind, local) => {
                 if let Some(e) = local {

@@ -210,17 +210,7 @@ pub(crate) enum Pumped {
 
 /// How to classify a data socket error for the core.
 pub(crate) fn failure_kind(e: &io::Error) -> DataFailure {
-    match e.kind() {
-        io::ErrorKind::ConnectionRefused => DataFailure::Refused,
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::UnexpectedEof => DataFailure::Reset,
-        io::ErrorKind::TimedOut => DataFailure::TimedOut,
-        // What the TLS layer reports (a rustls error; TCP never says InvalidData).
-        io::ErrorKind::InvalidData => DataFailure::Tls,
-        _ => DataFailure::Other,
-    }
+    DataFailure::from_io_kind(e.kind())
 }
 
 /// The state of one transfer's byte stream, with the session's reusable buffers.
@@ -250,6 +240,12 @@ pub(crate) struct Pump {
 
 impl Pump {
     /// Resets for a new transfer, keeping the buffers' allocations.
+    /// Stops moving data (an abort or a local failure): the connection stays open until
+    /// the session asks for [`DataIntent::Close`](ftp_sansio::session::DataIntent::Close).
+    pub(crate) fn halt(&mut self) {
+        self.direction = None;
+    }
+
     pub(crate) fn begin(&mut self, direction: Direction, ascii: bool, buffer: usize) {
         self.direction = Some(direction);
         self.ascii = ascii;
@@ -294,7 +290,7 @@ impl Pump {
                 match end.offer(self.pending()) {
                     Offer::Took(n) => self.start += n,
                     Offer::Later => return Pumped::Paused,
-                    Offer::Fail(e) => return Pumped::Failed(DataFailure::Other, Some(e)),
+                    Offer::Fail(e) => return Pumped::Failed(DataFailure::Local, Some(e)),
                 }
             }
             if self.eof {
@@ -310,7 +306,7 @@ impl Pump {
                 return match end.flush() {
                     Offer::Took(_) => Pumped::Finished,
                     Offer::Later => Pumped::Paused,
-                    Offer::Fail(e) => Pumped::Failed(DataFailure::Other, Some(e)),
+                    Offer::Fail(e) => Pumped::Failed(DataFailure::Local, Some(e)),
                 };
             }
             if moved >= budget {
@@ -381,7 +377,7 @@ impl Pump {
                     }
                 }
                 Offer::Later => return Pumped::Paused,
-                Offer::Fail(e) => return Pumped::Failed(DataFailure::Other, Some(e)),
+                Offer::Fail(e) => return Pumped::Failed(DataFailure::Local, Some(e)),
             }
         }
     }

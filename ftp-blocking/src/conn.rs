@@ -409,7 +409,6 @@ impl Conn {
     fn process_events(&mut self) {
         while let Some(ev) = self.session.poll_event() {
             match ev {
-                Event::Transmit => {}
                 Event::Tls(intent) => self.tls_intent(intent),
                 Event::Reply(r) => self.log_reply(&r),
                 Event::Data(DataIntent::Connect { addr, .. }) => self.data_connect(addr),

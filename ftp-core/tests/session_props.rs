@@ -329,9 +329,7 @@ impl Harness {
             if let Event::Data(i) = &ev {
                 self.last_intent = Some(*i);
             }
-            if !matches!(ev, Event::Transmit) {
-                self.log.push(format!("E: {ev:?}"));
-            }
+            self.log.push(format!("E: {ev:?}"));
         }
         // Liveness: an operation in flight always has a deadline armed.
         if self.in_flight {

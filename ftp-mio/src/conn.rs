@@ -398,7 +398,6 @@ impl Conn {
 
     fn on_core_event(&mut self, sh: &mut Shared, now: Instant, ev: Event) {
         match ev {
-            Event::Transmit => {}
             Event::Reply(r) => log::debug!("session {}: {}", self.id, r),
             Event::Data(intent) => self.on_intent(sh, now, intent),
             Event::Tls(intent) => self.tls_intent(now, intent),

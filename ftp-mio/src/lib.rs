@@ -70,6 +70,7 @@
 //! ([`Error::is_fatal`]), the others go on. FTPS (`AUTH TLS`, implicit TLS, `PROT P`) needs
 //! the `tls` feature (see [`tls`]); without it a session that would need TLS fails with
 //! [`Error::TlsUnsupported`].
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod conn;

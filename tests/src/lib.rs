@@ -32,6 +32,7 @@
 //! ```
 //!
 //! [libunftp]: https://docs.rs/libunftp
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 use std::io;

@@ -65,15 +65,9 @@ impl Session {
 
     /// Appends one command to the transmit buffer and arms the reply deadline.
     pub(super) fn send(&mut self, now: Instant, cmd: Command<'_>) {
-        let was_empty = self.tx.len() == self.tx_pos;
         let before = self.tx.len();
         match cmd.encode(&mut self.tx) {
-            Ok(()) => {
-                self.last_verb = verb_key(&self.tx[before..]);
-                if was_empty && self.tx.len() > before {
-                    self.events.push_back(Event::Transmit);
-                }
-            }
+            Ok(()) => self.last_verb = verb_key(&self.tx[before..]),
             // Arguments are validated when the operation starts, so this cannot happen; if it
             // did, nothing was written and the reply timeout ends the operation.
             Err(e) => debug_assert!(false, "unvalidated argument: {e}"),

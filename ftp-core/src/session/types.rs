@@ -357,10 +357,6 @@ pub enum TlsIntent {
 /// Something for the driver: pulled with [`Session::poll_event`](super::Session::poll_event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// Control bytes became available in [`Session::poll_transmit`](super::Session::poll_transmit)
-    /// (emitted when the buffer goes from empty to non-empty; checking `poll_transmit`
-    /// after every call is equally fine).
-    Transmit,
     /// Do something with the data connection.
     Data(DataIntent),
     /// Change the control connection's TLS state.

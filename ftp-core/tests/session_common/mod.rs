@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Every call checks the invariants a driver relies on: control output is a sequence of
-//! well-formed CRLF-terminated command lines, and `Event::Transmit` announces new output.
+//! well-formed CRLF-terminated command lines.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
@@ -28,7 +28,7 @@ pub struct Script {
     pub now: Instant,
     /// Command lines sent by the client and not yet checked (without CRLF).
     sent: VecDeque<Vec<u8>>,
-    /// Events not yet checked (Transmit and traced replies removed).
+    /// Events not yet checked (traced replies removed).
     events: VecDeque<Event>,
     /// Replies reported with `trace_replies`.
     pub traced: Vec<Reply>,
@@ -124,16 +124,13 @@ impl Script {
     /// Pulls output and events out of the session, checking the invariants.
     fn collect(&mut self) {
         let out = self.s.poll_transmit().to_vec();
-        let mut announced = false;
         while let Some(ev) = self.s.poll_event() {
             match ev {
-                Event::Transmit => announced = true,
                 Event::Reply(r) => self.traced.push(r),
                 other => self.events.push_back(other),
             }
         }
         if !out.is_empty() {
-            assert!(announced, "bytes queued without Event::Transmit");
             assert!(
                 out.ends_with(b"\r\n"),
                 "output not CRLF-terminated: {out:?}"

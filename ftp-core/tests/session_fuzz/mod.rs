@@ -841,7 +841,6 @@ impl Harness {
             eprintln!("  event {ev:?}");
         }
         match ev {
-            Event::Transmit => {}
             Event::Reply(r) => {
                 assert!(r.raw().len() <= self.max_reply, "reply beyond the limit");
                 self.replies_since += 1;

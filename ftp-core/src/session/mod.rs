@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`Session::handle_input`] | bytes arrived on the control connection |
 //! | [`Session::handle_eof`] | the control connection was closed by the server |
+//! | [`Session::handle_close`] | the driver closed it itself ([`LocalClose`]: I/O or TLS failure, ...) |
 //! | [`Session::handle_data_event`] | something happened to a data connection ([`DataEvent`]) |
 //! | [`Session::handle_tls_established`] | a [`TlsIntent`] was carried out |
 //! | [`Session::handle_timeout`] | `now >= poll_timeout()` |
@@ -50,7 +51,13 @@
 //!    shorter than announced is [`OpError::Truncated`].
 //!
 //! # ABOR (RFC 959 §4.1.3)
-//! [`Session::abort`] closes the data connection and sends `ABOR`. Servers answer `426` +
+//! [`Session::abort`] sends `ABOR` first; a data connection that carries the transfer is
+//! closed ([`DataIntent::Close`]) on the server's first answer or once
+//! [`Config::abort_grace`] has passed, whichever comes first (some servers drop the whole
+//! session when the data connection vanishes before `ABOR` arrives; others, like vsftpd
+//! without async `ABOR`, read `ABOR` only once the data connection fails). The reply timeout
+//! starts again when the grace closes the data connection. A failing sink or source
+//! ([`DataEvent::LocalFailure`]) and a data timeout abort the same way. Servers answer `426` +
 //! `226` (transfer cut), `226` + `226` (transfer had finished), `225`, or a lone `226`. The
 //! first two are told apart from the last by the first reply: after `426` one more reply is
 //! read. After an ambiguous `226`, or a `225` while the transfer command's own reply is
@@ -73,7 +80,13 @@
 //!
 //! # FTPS (RFC 4217)
 //! [`Operation::AuthTls`] sends `AUTH TLS`; on `234` it emits [`TlsIntent::UpgradeControl`]
-//! and waits for [`Session::handle_tls_established`]; any refusal is an error.
+//! and waits for [`Session::handle_tls_established`]. Any refusal ends the operation with
+//! the server's reply **and closes the session** (unless
+//! [`Config::allow_clear_after_refused_auth`]), so nothing queued behind it goes out in clear
+//! text; a failed handshake is reported with [`Session::handle_close`]`(`[`LocalClose::Tls`]`)`.
+//! `AUTH TLS` twice ([`UsageError::AlreadyTls`]), protected data or `CCC` before TLS
+//! ([`UsageError::TlsRequired`], raw `PROT P` included) and raw `AUTH`/`CCC`
+//! ([`UsageError::RawTlsCommand`]) are refused by [`Session::start`] without a byte sent.
 //! [`Operation::Protect`] sends `PBSZ 0` + `PROT`; data intents then carry `tls: true`
 //! (the driver must resume the control connection's TLS session on data connections).
 //! `HOST` (RFC 7151 §3) goes before `AUTH`/`USER` when configured.
@@ -88,6 +101,13 @@
 //!   [`Session::is_acceptable_data_peer`] is false (port theft) and keep accepting.
 //! - After [`DataEvent::Finished`] the driver closes the data connection itself;
 //!   [`DataIntent::Close`] is only for failures and aborts, and harmless when nothing is open.
+//! - After [`Session::abort`] or [`DataEvent::LocalFailure`], move no more data but keep the
+//!   data connection open until [`DataIntent::Close`] comes: the session decides when.
+//! - Map a data socket's I/O error with [`DataFailure::from_io_kind`], so every driver
+//!   reports the same failure for the same error.
+//! - When the driver closes the control connection itself (a read or write failed, TLS
+//!   failed, a TLS intent it cannot carry out), it calls [`Session::handle_close`], never
+//!   [`Session::handle_eof`] (which means the server closed it).
 //! - [`Session::handle_tls_established`] confirms both TLS intents (upgrade and CCC downgrade).
 //! - After any `Completed`, check [`Session::is_closed`]: a refused greeting, `QUIT` and fatal
 //!   errors end the session.

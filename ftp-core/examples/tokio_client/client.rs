@@ -1,0 +1,1139 @@
+//! An async FTP client on tokio: nothing but glue around the sans-IO core
+//! [`ftp_sansio::session::Session`].
+//!
+//! Copy this file into a project that depends on `ftp-sansio` and `tokio` (features `net`,
+//! `io-util`, `time`, `macros`, `rt`). Every protocol decision (which command, which reply
+//! means what, fallbacks, the order of an abort, timeouts) is the core's; this file only moves
+//! bytes between tokio sockets and the core and carries out the core's intents:
+//!
+//! - control bytes: [`Session::poll_transmit`] is written to the control socket, what the
+//!   socket reads goes to [`Session::handle_input`] (EOF: `handle_eof`, an I/O error:
+//!   `handle_close`);
+//! - data connections: [`DataIntent`]s are carried out (connect, listen + accept, stream,
+//!   close) and reported back as [`DataEvent`]s; data bytes move between the data socket and
+//!   the caller's [`AsyncRead`]/[`AsyncWrite`] through one reused buffer;
+//! - time: [`Session::poll_timeout`] is armed on one tokio timer, and `tokio::select!` waits
+//!   for the control socket, the data socket and that timer at once.
+//!
+//! # Cancellation
+//! Every method takes `&mut self` and keeps its sockets, buffers and the session in the
+//! client, never in the future. Dropping a future (or `tokio::time::timeout` firing around
+//! it) therefore leaves the client in a consistent state, and the next call first settles
+//! what the cancelled one left:
+//!
+//! | cancelled while | the next call | the client afterwards |
+//! |---|---|---|
+//! | a command (login, cwd, size, ...) | reads the command's reply and drops it | usable |
+//! | a transfer (retrieve, store, a listing) | aborts it through the core ([`Session::abort`]) and waits for the abort to end | usable |
+//! | a TLS handshake | closes the session | closed: [`Error::Closed`] says a TLS handshake was cancelled |
+//!
+//! [`Client::abort`] after a cancelled transfer does the same abort and returns the server's
+//! answer. If the settling itself fails fatally (the server went away), the call returns
+//! [`Error::Closed`] with the reason.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use ftp_sansio::session::Config;
+//! let (mut ftp, _welcome) = Client::connect("127.0.0.1:21", Config::default()).await?;
+//! ftp.login("anonymous", "").await?;
+//! let mut file = tokio::fs::File::create("README").await?;
+//! ftp.retrieve("README", &mut file, None).await?;
+//! ftp.quit().await?;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::Instant;
+
+use ftp_sansio::ascii::{CrlfToLf, LfToCrlf};
+use ftp_sansio::listing::{self, ListEntry, ParsedLine};
+use ftp_sansio::reply::Reply;
+use ftp_sansio::session::{
+    Config, DataEvent, DataFailure, DataIntent, Direction, Event, LocalClose, OpError, Operation,
+    Outcome, Session, TlsIntent, TransferKind, TransferRequest, UsageError,
+};
+use ftp_sansio::time::Timestamp;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, ToSocketAddrs};
+use tokio::time::Sleep;
+
+/// Size of the data buffer (and of the control read buffer's big brother): bulk data moves in
+/// chunks of this size.
+pub const DATA_BUFFER: usize = 128 * 1024;
+/// Default limit on a listing's size ([`Client::set_max_listing`]).
+pub const DEFAULT_MAX_LISTING: usize = 64 * 1024 * 1024;
+/// Control read buffer size.
+const CONTROL_BUFFER: usize = 16 * 1024;
+/// Bytes a transfer moves before the driver reports progress to the core and looks at the
+/// control connection and the timer again.
+const STEP_BUDGET: usize = 1024 * 1024;
+
+/// What went wrong in a [`Client`] call.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operation failed as the core judged it: a negative reply, a protocol error, a
+    /// timeout, the control connection closed ([`OpError::is_fatal`] says whether the session
+    /// closed with it).
+    Op(OpError),
+    /// The core refused to start the operation (an argument with CR/LF/NUL, a TLS rule);
+    /// nothing was sent and the client is usable.
+    Usage(UsageError),
+    /// Connecting the control connection failed, or reading or writing it failed (the
+    /// session is closed).
+    Io(io::Error),
+    /// The caller's sink or source failed; the core aborted the transfer and the client is
+    /// usable.
+    Local(io::Error),
+    /// A listing was larger than [`Client::set_max_listing`]; the transfer was aborted.
+    ListingTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A listing line no parser of [`ftp_sansio::listing`] understands.
+    Unparsed {
+        /// The line, lossily decoded.
+        line: String,
+    },
+    /// The session is closed; `reason` says why (the error that closed it, `quit`, a
+    /// cancelled TLS handshake, a TLS layer that is not available).
+    Closed {
+        /// Why the session closed.
+        reason: String,
+    },
+    /// The core ended the operation with an outcome this call does not expect (a bug of
+    /// this glue, reported rather than panicking).
+    Unexpected(Box<Outcome>),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Op(e) => write!(f, "{e}"),
+            Error::Usage(e) => write!(f, "refused before sending: {e}"),
+            Error::Io(e) => write!(f, "control connection: {e}"),
+            Error::Local(e) => write!(f, "local sink or source failed, transfer aborted: {e}"),
+            Error::ListingTooLarge { limit } => {
+                write!(f, "listing larger than {limit} bytes, transfer aborted")
+            }
+            Error::Unparsed { line } => write!(f, "unparsable listing line: {line:?}"),
+            Error::Closed { reason } => write!(f, "session closed: {reason}"),
+            Error::Unexpected(o) => write!(f, "unexpected outcome from the core: {o:?}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Op(e) => Some(e),
+            Error::Usage(e) => Some(e),
+            Error::Io(e) | Error::Local(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// What a cancelled call may have left in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    None,
+    Command,
+    Transfer,
+    Handshake,
+}
+
+/// A passive connect in progress.
+type Connecting = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
+
+/// The data connection.
+enum Data {
+    None,
+    Connecting(Connecting),
+    Connected(TcpStream),
+    Listening(TcpListener),
+    Accepting(TcpListener),
+    Streaming(TcpStream),
+}
+
+/// Where a transfer's bytes come from or go to.
+enum End<'a, W: ?Sized, R: ?Sized> {
+    None,
+    Sink(&'a mut W),
+    Source(&'a mut R),
+    Buffer { data: &'a mut Vec<u8>, limit: usize },
+}
+
+/// A transfer end that moves nothing (commands, settling).
+type NoEnd<'a> = End<'a, tokio::io::Sink, tokio::io::Empty>;
+
+impl<W, R> End<'_, W, R>
+where
+    W: AsyncWrite + Unpin + ?Sized,
+    R: AsyncRead + Unpin + ?Sized,
+{
+    fn direction(&self) -> Option<Direction> {
+        match self {
+            End::None => None,
+            End::Sink(_) | End::Buffer { .. } => Some(Direction::Download),
+            End::Source(_) => Some(Direction::Upload),
+        }
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<usize, Error> {
+        match self {
+            End::Sink(w) => match w.write(bytes).await {
+                Ok(0) if !bytes.is_empty() => Err(Error::Local(io::ErrorKind::WriteZero.into())),
+                Ok(n) => Ok(n),
+                Err(e) => Err(Error::Local(e)),
+            },
+            End::Buffer { data, limit } => {
+                if data.len().saturating_add(bytes.len()) > *limit {
+                    return Err(Error::ListingTooLarge { limit: *limit });
+                }
+                data.extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            End::None | End::Source(_) => Err(wrong_end()),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), Error> {
+        match self {
+            End::Sink(w) => w.flush().await.map_err(Error::Local),
+            _ => Ok(()),
+        }
+    }
+
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        match self {
+            End::Source(r) => r.read(buf).await.map_err(Error::Local),
+            _ => Err(wrong_end()),
+        }
+    }
+}
+
+fn wrong_end() -> Error {
+    Error::Local(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "the transfer's direction does not match its data end",
+    ))
+}
+
+/// What one step of the data connection did.
+enum DataStep {
+    Connected(TcpStream),
+    Accepted(TcpStream),
+    Moved,
+    Finished,
+    Failed(io::Error),
+    Local(Error),
+}
+
+/// One transfer's byte stream: the reused buffers and where the transfer stands. Every field
+/// is updated only after an await completed, so a cancelled step loses nothing.
+struct Pump {
+    /// `None`: no data moves (idle, halted by an abort or a local failure).
+    direction: Option<Direction>,
+    ascii: bool,
+    raw: Box<[u8]>,
+    conv: Vec<u8>,
+    in_conv: bool,
+    pos: usize,
+    len: usize,
+    down: CrlfToLf,
+    up: LfToCrlf,
+    eof: bool,
+    tail_done: bool,
+    bytes: u64,
+    reported: u64,
+}
+
+impl Pump {
+    fn new() -> Pump {
+        Pump {
+            direction: None,
+            ascii: false,
+            raw: vec![0; DATA_BUFFER].into_boxed_slice(),
+            conv: Vec::new(),
+            in_conv: false,
+            pos: 0,
+            len: 0,
+            down: CrlfToLf::new(),
+            up: LfToCrlf::new(),
+            eof: false,
+            tail_done: false,
+            bytes: 0,
+            reported: 0,
+        }
+    }
+
+    fn begin(&mut self, direction: Direction, ascii: bool) {
+        self.direction = Some(direction);
+        self.ascii = ascii;
+        self.conv.clear();
+        self.in_conv = false;
+        self.pos = 0;
+        self.len = 0;
+        self.down = CrlfToLf::new();
+        self.up = LfToCrlf::new();
+        self.eof = false;
+        self.tail_done = false;
+        self.bytes = 0;
+        self.reported = 0;
+    }
+
+    fn pending(&self) -> &[u8] {
+        let buf = if self.in_conv {
+            &self.conv[..]
+        } else {
+            &self.raw[..]
+        };
+        &buf[self.pos..self.len]
+    }
+
+    /// `n` fresh bytes in `raw`: pending as they are, or converted in ASCII mode.
+    fn fill(&mut self, n: usize, direction: Direction) {
+        self.pos = 0;
+        if self.ascii {
+            self.conv.clear();
+            match direction {
+                Direction::Download => self.down.push(&self.raw[..n], &mut self.conv),
+                Direction::Upload => self.up.push(&self.raw[..n], &mut self.conv),
+            }
+            self.in_conv = true;
+            self.len = self.conv.len();
+        } else {
+            self.in_conv = false;
+            self.len = n;
+        }
+    }
+
+    async fn run<W, R>(&mut self, sock: &mut TcpStream, end: &mut End<'_, W, R>) -> DataStep
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        match self.direction {
+            Some(Direction::Download) => self.download(sock, end).await,
+            Some(Direction::Upload) => self.upload(sock, end).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    async fn download<W, R>(&mut self, sock: &mut TcpStream, end: &mut End<'_, W, R>) -> DataStep
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        let mut moved = 0;
+        loop {
+            while self.pos < self.len {
+                match end.write(self.pending()).await {
+                    Ok(n) => self.pos += n,
+                    Err(e) => return DataStep::Local(e),
+                }
+            }
+            if self.eof {
+                if self.ascii && !self.tail_done {
+                    self.tail_done = true;
+                    self.conv.clear();
+                    self.down.finish(&mut self.conv);
+                    self.in_conv = true;
+                    self.pos = 0;
+                    self.len = self.conv.len();
+                    continue;
+                }
+                return match end.flush().await {
+                    Ok(()) => DataStep::Finished,
+                    Err(e) => DataStep::Local(e),
+                };
+            }
+            if moved >= STEP_BUDGET {
+                return DataStep::Moved;
+            }
+            match sock.read(&mut self.raw).await {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    self.bytes += n as u64;
+                    moved += n;
+                    self.fill(n, Direction::Download);
+                }
+                Err(e) => return DataStep::Failed(e),
+            }
+        }
+    }
+
+    async fn upload<W, R>(&mut self, sock: &mut TcpStream, end: &mut End<'_, W, R>) -> DataStep
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        let mut moved = 0;
+        loop {
+            while self.pos < self.len {
+                match sock.write(self.pending()).await {
+                    Ok(0) => return DataStep::Failed(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => {
+                        self.pos += n;
+                        self.bytes += n as u64;
+                        moved += n;
+                    }
+                    Err(e) => return DataStep::Failed(e),
+                }
+            }
+            if self.eof {
+                return match sock.shutdown().await {
+                    Ok(()) => DataStep::Finished,
+                    Err(e) => DataStep::Failed(e),
+                };
+            }
+            if moved >= STEP_BUDGET {
+                return DataStep::Moved;
+            }
+            match end.read(&mut self.raw).await {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.fill(n, Direction::Upload),
+                Err(e) => return DataStep::Local(e),
+            }
+        }
+    }
+}
+
+/// The core's deadline on one tokio timer. The timer is moved only to an earlier deadline;
+/// when it fires early (the deadline moved later) the core ignores the early
+/// `handle_timeout` and the timer is armed again.
+struct Timer {
+    sleep: Pin<Box<Sleep>>,
+    armed: Option<Instant>,
+}
+
+impl Timer {
+    fn arm(&mut self, deadline: Option<Instant>) {
+        match deadline {
+            None => self.armed = None,
+            Some(d) if self.armed.map_or(true, |a| d < a) => {
+                self.sleep.as_mut().reset(tokio::time::Instant::from_std(d));
+                self.armed = Some(d);
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// What woke the driver up.
+enum Wake {
+    Control(io::Result<usize>),
+    Timer,
+    Data(DataStep),
+}
+
+/// An FTP session on tokio sockets. See the [module docs](self) for what cancelling a call
+/// does.
+pub struct Client {
+    session: Session,
+    control: TcpStream,
+    rbuf: Box<[u8]>,
+    data: Data,
+    pump: Pump,
+    timer: Timer,
+    pending: Pending,
+    /// The I/O error behind a [`LocalClose::Io`], reported instead of the core's summary.
+    control_error: Option<io::Error>,
+    /// The sink's or source's failure behind a [`DataFailure::Local`].
+    local_error: Option<Error>,
+    /// Why the session closed, once it did.
+    closed: Option<String>,
+    max_listing: usize,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("session", &self.session)
+            .field("pending", &self.pending)
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Connects to `addr` and reads the greeting (ftplib's `connect`, which returns the
+    /// welcome). `config` is the core's: passive or active mode, timeouts, `FEAT` after
+    /// login... The TCP connect itself has no deadline of the core: wrap this call in
+    /// `tokio::time::timeout` to bound it.
+    pub async fn connect(
+        addr: impl ToSocketAddrs,
+        config: Config,
+    ) -> Result<(Client, Reply), Error> {
+        let control = TcpStream::connect(addr).await.map_err(Error::Io)?;
+        // Commands are small and each waits for its reply: never delay them.
+        let _ = control.set_nodelay(true);
+        let peer = control.peer_addr().map_err(Error::Io)?;
+        let session = Session::new(config, peer, Instant::now());
+        let mut client = Client {
+            session,
+            control,
+            rbuf: vec![0; CONTROL_BUFFER].into_boxed_slice(),
+            data: Data::None,
+            pump: Pump::new(),
+            timer: Timer {
+                sleep: Box::pin(tokio::time::sleep_until(tokio::time::Instant::now())),
+                armed: None,
+            },
+            pending: Pending::Command,
+            control_error: None,
+            local_error: None,
+            closed: None,
+            max_listing: DEFAULT_MAX_LISTING,
+        };
+        match client.run(&mut NoEnd::None).await? {
+            Outcome::Greeting(reply) => Ok((client, reply)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The greeting, once received.
+    pub fn welcome(&self) -> Option<&Reply> {
+        self.session.welcome()
+    }
+
+    /// Whether the session is closed (after `quit`, a fatal error or a cancelled TLS
+    /// handshake); every further call returns [`Error::Closed`].
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some() || self.session.is_closed()
+    }
+
+    /// The core's configuration, to change between calls (passive/active mode, timeouts).
+    pub fn config_mut(&mut self) -> &mut Config {
+        self.session.config_mut()
+    }
+
+    /// ftplib's `set_pasv`: `true` for passive data connections, `false` for active ones.
+    pub fn set_pasv(&mut self, passive: bool) {
+        self.session.config_mut().passive = passive;
+    }
+
+    /// Limits the size of a listing (`nlst`, `list`, `mlsd`); a longer one is aborted with
+    /// [`Error::ListingTooLarge`].
+    pub fn set_max_listing(&mut self, bytes: usize) {
+        self.max_listing = bytes;
+    }
+
+    /// The control connection's local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.control.local_addr()
+    }
+
+    /// Logs in (ftplib's `login`; an empty user is anonymous). Returns the final reply.
+    pub async fn login(&mut self, user: &str, password: &str) -> Result<Reply, Error> {
+        let op = Operation::Login {
+            user: user.to_owned(),
+            password: password.to_owned(),
+            account: None,
+        };
+        match self.command(op).await? {
+            Outcome::LoggedIn(reply) => Ok(reply),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Changes the working directory.
+    pub async fn cwd(&mut self, path: impl AsRef<[u8]>) -> Result<Reply, Error> {
+        self.done(Operation::Cwd(path.as_ref().to_vec())).await
+    }
+
+    /// The working directory.
+    pub async fn pwd(&mut self) -> Result<String, Error> {
+        self.path(Operation::Pwd).await
+    }
+
+    /// Creates a directory; returns its path as the server names it.
+    pub async fn mkd(&mut self, path: impl AsRef<[u8]>) -> Result<String, Error> {
+        self.path(Operation::Mkd(path.as_ref().to_vec())).await
+    }
+
+    /// Removes a directory.
+    pub async fn rmd(&mut self, path: impl AsRef<[u8]>) -> Result<Reply, Error> {
+        self.done(Operation::Rmd(path.as_ref().to_vec())).await
+    }
+
+    /// Deletes a file.
+    pub async fn delete(&mut self, path: impl AsRef<[u8]>) -> Result<Reply, Error> {
+        self.done(Operation::Dele(path.as_ref().to_vec())).await
+    }
+
+    /// Renames `from` to `to`.
+    pub async fn rename(
+        &mut self,
+        from: impl AsRef<[u8]>,
+        to: impl AsRef<[u8]>,
+    ) -> Result<Reply, Error> {
+        let op = Operation::Rename {
+            from: from.as_ref().to_vec(),
+            to: to.as_ref().to_vec(),
+        };
+        self.done(op).await
+    }
+
+    /// A file's size in bytes.
+    pub async fn size(&mut self, path: impl AsRef<[u8]>) -> Result<u64, Error> {
+        match self
+            .command(Operation::Size(path.as_ref().to_vec()))
+            .await?
+        {
+            Outcome::Size(n) => Ok(n),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A file's modification time, with the precision the server gave.
+    pub async fn mdtm(&mut self, path: impl AsRef<[u8]>) -> Result<Timestamp, Error> {
+        match self
+            .command(Operation::Mdtm(path.as_ref().to_vec()))
+            .await?
+        {
+            Outcome::Mtime(t) => Ok(t),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The names in a directory (ftplib's `nlst`).
+    pub async fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>, Error> {
+        let buf = self.listing(TransferKind::Nlst(opt(path))).await?;
+        Ok(listing::list_lines(&buf)
+            .filter_map(listing::parse_nlst_line)
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect())
+    }
+
+    /// A directory's entries from the human-readable listing, parsed by
+    /// [`listing::parse_list`] (Unix, Windows, EPLF, VMS). Lines that carry no entry are
+    /// skipped; a line no parser understands is [`Error::Unparsed`].
+    pub async fn list(&mut self, path: Option<&str>) -> Result<Vec<ListEntry>, Error> {
+        let buf = self.listing(TransferKind::List(opt(path))).await?;
+        let now = now_timestamp().ok_or_else(|| Error::Unparsed {
+            line: "the system clock is outside the listing parser's range".into(),
+        })?;
+        entries(listing::parse_list(&buf, now))
+    }
+
+    /// A directory's entries from the machine-readable listing (RFC 3659), parsed by
+    /// [`listing::parse_mlsd`].
+    pub async fn mlsd(&mut self, path: Option<&str>) -> Result<Vec<ListEntry>, Error> {
+        let buf = self.listing(TransferKind::Mlsd(opt(path))).await?;
+        entries(listing::parse_mlsd(&buf))
+    }
+
+    /// Downloads `path` in binary mode into `sink`, from byte `rest` on when given (resume).
+    /// Returns the bytes received.
+    pub async fn retrieve<W>(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        sink: &mut W,
+        rest: Option<u64>,
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let req = TransferRequest {
+            kind: TransferKind::Retr(path.as_ref().to_vec()),
+            ascii: false,
+            rest,
+        };
+        let mut end: End<'_, W, tokio::io::Empty> = End::Sink(sink);
+        transferred(self.transfer(req, &mut end).await?)
+    }
+
+    /// Uploads everything `source` yields to `path` in binary mode, replacing it. Returns the
+    /// bytes sent.
+    pub async fn store<R>(&mut self, path: impl AsRef<[u8]>, source: &mut R) -> Result<u64, Error>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        let req = TransferRequest {
+            kind: TransferKind::Stor(path.as_ref().to_vec()),
+            ascii: false,
+            rest: None,
+        };
+        let mut end: End<'_, tokio::io::Sink, R> = End::Source(source);
+        transferred(self.transfer(req, &mut end).await?)
+    }
+
+    /// Aborts: a transfer left in flight by a cancelled call is aborted through the core
+    /// (the answer to the abort is returned; if the transfer had finished meanwhile, its
+    /// final reply); when nothing is in flight, the core's abort runs on its own.
+    pub async fn abort(&mut self) -> Result<Reply, Error> {
+        if self.pending == Pending::Transfer && self.take_queued().is_none() {
+            self.abort_in_flight()?;
+            return reply_of(self.run(&mut NoEnd::None).await?);
+        }
+        self.settle().await?;
+        self.session
+            .abort(Instant::now())
+            .map_err(|e| self.usage(e))?;
+        self.pending = Pending::Command;
+        reply_of(self.run(&mut NoEnd::None).await?)
+    }
+
+    /// Ends the session politely; the client is closed afterwards.
+    pub async fn quit(&mut self) -> Result<Reply, Error> {
+        match self.command(Operation::Quit).await? {
+            Outcome::Closed(reply) => Ok(reply),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Running operations
+    // ---------------------------------------------------------------------------------
+
+    async fn command(&mut self, op: Operation) -> Result<Outcome, Error> {
+        self.settle().await?;
+        self.start(op, Pending::Command)?;
+        self.run(&mut NoEnd::None).await
+    }
+
+    async fn done(&mut self, op: Operation) -> Result<Reply, Error> {
+        reply_of(self.command(op).await?)
+    }
+
+    async fn path(&mut self, op: Operation) -> Result<String, Error> {
+        match self.command(op).await? {
+            Outcome::Path(p) => Ok(String::from_utf8_lossy(&p).into_owned()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn transfer<W, R>(
+        &mut self,
+        req: TransferRequest,
+        end: &mut End<'_, W, R>,
+    ) -> Result<Outcome, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        self.settle().await?;
+        self.start(Operation::Transfer(req), Pending::Transfer)?;
+        self.run(end).await
+    }
+
+    /// A listing in ASCII mode into a bounded buffer.
+    async fn listing(&mut self, kind: TransferKind) -> Result<Vec<u8>, Error> {
+        let mut data = Vec::new();
+        let req = TransferRequest {
+            kind,
+            ascii: true,
+            rest: None,
+        };
+        let mut end: NoEnd<'_> = End::Buffer {
+            data: &mut data,
+            limit: self.max_listing,
+        };
+        transferred(self.transfer(req, &mut end).await?)?;
+        Ok(data)
+    }
+
+    fn start(&mut self, op: Operation, pending: Pending) -> Result<(), Error> {
+        self.control_error = None;
+        self.local_error = None;
+        self.session
+            .start(Instant::now(), op)
+            .map_err(|e| self.usage(e))?;
+        self.pending = pending;
+        Ok(())
+    }
+
+    fn usage(&self, e: UsageError) -> Error {
+        match (e, &self.closed) {
+            (UsageError::Closed, Some(reason)) => Error::Closed {
+                reason: reason.clone(),
+            },
+            (e, _) => Error::Usage(e),
+        }
+    }
+
+    /// Finishes what a cancelled call left in flight (see the module docs).
+    async fn settle(&mut self) -> Result<(), Error> {
+        match self.pending {
+            Pending::None => {}
+            Pending::Command => {
+                let _ = self.run(&mut NoEnd::None).await;
+            }
+            Pending::Transfer => {
+                if self.take_queued().is_none() && self.abort_in_flight().is_ok() {
+                    let _ = self.run(&mut NoEnd::None).await;
+                }
+            }
+            Pending::Handshake => {
+                self.closed
+                    .get_or_insert_with(|| "a TLS handshake was cancelled".to_owned());
+                self.session.handle_close(Instant::now(), LocalClose::User);
+                let _ = self.take_queued();
+            }
+        }
+        match &self.closed {
+            Some(reason) => Err(Error::Closed {
+                reason: reason.clone(),
+            }),
+            None if self.session.is_closed() => Err(Error::Closed {
+                reason: "the session is closed".to_owned(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Handles the events already queued (of a cancelled call); the result if its
+    /// operation had completed.
+    fn take_queued(&mut self) -> Option<Result<Outcome, Error>> {
+        self.process(&mut NoEnd::None)
+    }
+
+    /// Asks the core to abort the transfer in flight; no more data moves.
+    fn abort_in_flight(&mut self) -> Result<(), Error> {
+        self.pump.direction = None;
+        match self.session.abort(Instant::now()) {
+            // An abort is already under way (a local failure, a data timeout).
+            Ok(()) | Err(UsageError::NotAbortable) => Ok(()),
+            Err(e) => Err(self.usage(e)),
+        }
+    }
+
+    /// Drives the session until the operation in flight completes.
+    async fn run<W, R>(&mut self, end: &mut End<'_, W, R>) -> Result<Outcome, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        loop {
+            if let Some(result) = self.process(end) {
+                return result;
+            }
+            if self.session.is_idle() || self.session.is_closed() {
+                // Cannot happen while the core keeps its contract; never wait for nothing.
+                self.pending = Pending::None;
+                return Err(Error::Closed {
+                    reason: self
+                        .closed
+                        .clone()
+                        .unwrap_or_else(|| "no operation in flight".to_owned()),
+                });
+            }
+            if !self.session.poll_transmit().is_empty() {
+                self.flush().await;
+                continue;
+            }
+            self.wait(end).await;
+        }
+    }
+
+    /// Writes the control bytes the core queued.
+    async fn flush(&mut self) {
+        loop {
+            let out = self.session.poll_transmit();
+            if out.is_empty() {
+                return;
+            }
+            match self.control.write(out).await {
+                Ok(0) => return self.control_failed(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.session.consume_transmit(n),
+                Err(e) => return self.control_failed(e),
+            }
+        }
+    }
+
+    fn control_failed(&mut self, e: io::Error) {
+        let kind = e.kind();
+        self.control_error.get_or_insert(e);
+        self.session
+            .handle_close(Instant::now(), LocalClose::Io(kind));
+    }
+
+    /// Waits for the control socket, the data connection or the core's deadline, and feeds
+    /// what happened to the core.
+    async fn wait<W, R>(&mut self, end: &mut End<'_, W, R>)
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        self.timer.arm(self.session.poll_timeout());
+        let Client {
+            session,
+            control,
+            rbuf,
+            data,
+            pump,
+            timer,
+            ..
+        } = self;
+        let data_busy = match data {
+            Data::Connecting(_) | Data::Accepting(_) => true,
+            Data::Streaming(_) => pump.direction.is_some(),
+            _ => false,
+        };
+        let session: &Session = session;
+        let wake = tokio::select! {
+            biased;
+            r = control.read(rbuf) => Wake::Control(r),
+            () = timer.sleep.as_mut(), if timer.armed.is_some() => Wake::Timer,
+            s = data_step(data, pump, end, session), if data_busy => Wake::Data(s),
+        };
+        let now = Instant::now();
+        match wake {
+            Wake::Control(Ok(0)) => self.session.handle_eof(now),
+            Wake::Control(Ok(n)) => self.session.handle_input(now, &self.rbuf[..n]),
+            Wake::Control(Err(e)) => self.control_failed(e),
+            Wake::Timer => {
+                self.timer.armed = None;
+                self.report_progress(now);
+                self.session.handle_timeout(now);
+            }
+            Wake::Data(step) => self.on_data_step(now, step),
+        }
+    }
+
+    fn report_progress(&mut self, now: Instant) {
+        if self.pump.bytes != self.pump.reported {
+            self.pump.reported = self.pump.bytes;
+            self.session
+                .handle_data_event(now, DataEvent::Progress(self.pump.bytes));
+        }
+    }
+
+    fn on_data_step(&mut self, now: Instant, step: DataStep) {
+        self.report_progress(now);
+        let bytes = self.pump.bytes;
+        match step {
+            DataStep::Connected(s) => {
+                self.data = Data::Connected(s);
+                self.session.handle_data_event(now, DataEvent::Connected);
+            }
+            DataStep::Accepted(s) => {
+                self.data = Data::Streaming(s);
+                self.session.handle_data_event(now, DataEvent::Accepted);
+            }
+            DataStep::Moved => {}
+            DataStep::Finished => {
+                self.data = Data::None;
+                self.pump.direction = None;
+                self.session
+                    .handle_data_event(now, DataEvent::Finished { bytes });
+            }
+            DataStep::Failed(e) => self.data_failed(now, &e),
+            DataStep::Local(e) => {
+                // The core aborts; the data connection stays open until it says Close.
+                self.pump.direction = None;
+                self.local_error.get_or_insert(e);
+                self.session
+                    .handle_data_event(now, DataEvent::LocalFailure { bytes });
+            }
+        }
+    }
+
+    fn data_failed(&mut self, now: Instant, e: &io::Error) {
+        self.data = Data::None;
+        self.pump.direction = None;
+        let kind = DataFailure::from_io_kind(e.kind());
+        let bytes = self.pump.bytes;
+        self.session
+            .handle_data_event(now, DataEvent::Failed { kind, bytes });
+    }
+
+    /// Handles the core's queued events; the result once the operation completed.
+    fn process<W, R>(&mut self, end: &mut End<'_, W, R>) -> Option<Result<Outcome, Error>>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        while let Some(ev) = self.session.poll_event() {
+            match ev {
+                Event::Completed(result) => return Some(self.complete(result)),
+                Event::Data(intent) => self.on_intent(intent, end.direction()),
+                Event::Tls(intent) => self.on_tls(intent),
+                Event::Reply(_) => {}
+            }
+        }
+        None
+    }
+
+    fn complete(&mut self, result: Result<Outcome, OpError>) -> Result<Outcome, Error> {
+        self.pending = Pending::None;
+        self.data = Data::None;
+        self.pump.direction = None;
+        let local = self.local_error.take();
+        let io = self.control_error.take();
+        let result = result.map_err(|e| match (e, local, io) {
+            (
+                OpError::Data {
+                    failure: DataFailure::Local,
+                    ..
+                },
+                Some(local),
+                _,
+            ) => local,
+            (OpError::LocalClose(LocalClose::Io(_)), _, Some(io)) => Error::Io(io),
+            (e, _, _) => Error::Op(e),
+        });
+        if self.session.is_closed() && self.closed.is_none() {
+            self.closed = Some(match &result {
+                Ok(_) => "ended by quit".to_owned(),
+                Err(e) => e.to_string(),
+            });
+        }
+        result
+    }
+
+    fn on_intent(&mut self, intent: DataIntent, end: Option<Direction>) {
+        let now = Instant::now();
+        match intent {
+            DataIntent::Connect { tls, .. } | DataIntent::Listen { tls } if tls => {
+                self.tls_unavailable(now)
+            }
+            DataIntent::Connect { addr, .. } => {
+                self.data = Data::Connecting(Box::pin(TcpStream::connect(addr)));
+            }
+            DataIntent::Listen { .. } => match self.listen() {
+                Ok((listener, addr)) => {
+                    self.data = Data::Listening(listener);
+                    self.session
+                        .handle_data_event(now, DataEvent::Listening(addr));
+                }
+                Err(e) => self.data_failed(now, &e),
+            },
+            DataIntent::Stream { tls: true, .. } => self.tls_unavailable(now),
+            DataIntent::Stream {
+                direction, ascii, ..
+            } => {
+                if end != Some(direction) {
+                    // Settling a cancelled call: nothing to move the data to or from.
+                    self.pump.direction = None;
+                    let bytes = self.pump.bytes;
+                    self.session
+                        .handle_data_event(now, DataEvent::LocalFailure { bytes });
+                    return;
+                }
+                self.pump.begin(direction, ascii);
+                self.data = match std::mem::replace(&mut self.data, Data::None) {
+                    Data::Connected(s) => Data::Streaming(s),
+                    Data::Listening(l) => Data::Accepting(l),
+                    _ => {
+                        let e = io::Error::new(io::ErrorKind::NotConnected, "no data connection");
+                        return self.data_failed(now, &e);
+                    }
+                };
+            }
+            DataIntent::Close => {
+                self.data = Data::None;
+                self.pump.direction = None;
+            }
+        }
+    }
+
+    fn on_tls(&mut self, _intent: TlsIntent) {
+        self.tls_unavailable(Instant::now());
+    }
+
+    fn tls_unavailable(&mut self, now: Instant) {
+        self.session.handle_close(now, LocalClose::TlsUnavailable);
+    }
+
+    /// Active mode: a listener on the control connection's local IP, any port.
+    fn listen(&self) -> io::Result<(TcpListener, SocketAddr)> {
+        let ip = self.control.local_addr()?.ip();
+        let socket = if ip.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.bind(SocketAddr::new(ip, 0))?;
+        let listener = socket.listen(1)?;
+        let addr = listener.local_addr()?;
+        Ok((listener, addr))
+    }
+}
+
+/// One step of the data connection: connect, accept, or move data.
+async fn data_step<W, R>(
+    data: &mut Data,
+    pump: &mut Pump,
+    end: &mut End<'_, W, R>,
+    session: &Session,
+) -> DataStep
+where
+    W: AsyncWrite + Unpin + ?Sized,
+    R: AsyncRead + Unpin + ?Sized,
+{
+    match data {
+        Data::Connecting(connect) => match connect.as_mut().await {
+            Ok(s) => DataStep::Connected(s),
+            Err(e) => DataStep::Failed(e),
+        },
+        Data::Accepting(listener) => loop {
+            match listener.accept().await {
+                Ok((s, peer)) if session.is_acceptable_data_peer(peer) => {
+                    return DataStep::Accepted(s)
+                }
+                // Port theft (RFC 2577): not the server; drop it, keep waiting.
+                Ok(_) => {}
+                Err(e) => return DataStep::Failed(e),
+            }
+        },
+        Data::Streaming(sock) => pump.run(sock, end).await,
+        _ => std::future::pending().await,
+    }
+}
+
+fn transferred(outcome: Outcome) -> Result<u64, Error> {
+    match outcome {
+        Outcome::Transferred { bytes, .. } => Ok(bytes),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn reply_of(outcome: Outcome) -> Result<Reply, Error> {
+    match outcome {
+        Outcome::Done(reply)
+        | Outcome::Aborted { reply }
+        | Outcome::Transferred { reply, .. }
+        | Outcome::Closed(reply) => Ok(reply),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn unexpected(outcome: Outcome) -> Error {
+    Error::Unexpected(Box::new(outcome))
+}
+
+fn opt(path: Option<&str>) -> Option<Vec<u8>> {
+    path.map(|p| p.as_bytes().to_vec())
+}
+
+fn entries<'a>(lines: impl Iterator<Item = ParsedLine<'a>>) -> Result<Vec<ListEntry>, Error> {
+    let mut out = Vec::new();
+    for line in lines {
+        match line {
+            ParsedLine::Entry(e) => out.push(e.to_owned()),
+            ParsedLine::NotAnEntry => {}
+            ParsedLine::Unparsed(raw) => {
+                return Err(Error::Unparsed {
+                    line: String::from_utf8_lossy(raw).into_owned(),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Now, for the listing parser's year rule.
+fn now_timestamp() -> Option<Timestamp> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Timestamp::from_unix_seconds(i64::try_from(secs).unwrap_or(0))
+}

@@ -414,13 +414,13 @@ struct Timer {
 
 impl Timer {
     fn arm(&mut self, deadline: Option<Instant>) {
-        match deadline {
-            None => self.armed = None,
-            Some(d) if self.armed.map_or(true, |a| d < a) => {
+        match (deadline, self.armed) {
+            (None, _) => self.armed = None,
+            (Some(d), Some(armed)) if armed <= d => {}
+            (Some(d), _) => {
                 self.sleep.as_mut().reset(tokio::time::Instant::from_std(d));
                 self.armed = Some(d);
             }
-            Some(_) => {}
         }
     }
 }

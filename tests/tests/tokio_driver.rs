@@ -1,0 +1,539 @@
+//! The tokio embedding example (`ftp-core/examples/tokio_client`) as a driver: every
+//! operation against the in-process libunftp server, passive and active, IPv4 and IPv6;
+//! hostile peers (disconnect mid-transfer, 426, stalls → the core's timeouts); and a
+//! drop-cancellation test per operation kind, each proving the client stays in step.
+
+#[allow(dead_code)] // a whole module to copy; not every item is used here
+#[path = "../../ftp-core/examples/tokio_client/client.rs"]
+mod tokio_client;
+
+mod hostile_common;
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use ftp_sansio::listing::EntryKind;
+use ftp_sansio::session::{Config, OpError, TimeoutKind};
+use ftp_tests::fault::{reply, sleep, well_behaved, Action, FaultServer};
+use ftp_tests::{LocalServer, ServerKind, TestServer, PASSWORD, USER};
+use hostile_common::{pattern, retr_cut, BOUND};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_client::{Client, Error};
+
+/// Generous timeouts for the libunftp tests (a loaded machine must not fail them).
+fn local_config() -> Config {
+    Config {
+        reply_timeout: Some(Duration::from_secs(20)),
+        data_timeout: Some(Duration::from_secs(20)),
+        ..Config::default()
+    }
+}
+
+async fn logged_in(addr: std::net::SocketAddr, config: Config) -> Client {
+    let (mut ftp, welcome) = Client::connect(addr, config).await.unwrap();
+    assert_eq!(welcome.code().get(), 220);
+    ftp.login(USER, PASSWORD).await.unwrap();
+    ftp
+}
+
+/// Runs `f` within [`BOUND`] (a liveness bound, not a speed target).
+async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    match tokio::time::timeout(BOUND, f).await {
+        Ok(r) => r,
+        Err(_) => panic!("not done within {BOUND:?}"),
+    }
+}
+
+fn op_err<T: std::fmt::Debug>(r: Result<T, Error>) -> OpError {
+    match r {
+        Err(Error::Op(e)) => e,
+        other => panic!("expected a core error, got {other:?}"),
+    }
+}
+
+/// A sink that takes `limit` bytes, then never takes more (the transfer is surely in flight
+/// when the test cancels it); `reached` tells the test the bytes arrived.
+struct StallingSink {
+    got: Vec<u8>,
+    limit: usize,
+    reached: Arc<AtomicBool>,
+}
+
+impl AsyncWrite for StallingSink {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let room = self.limit - self.got.len();
+        if room == 0 {
+            self.reached.store(true, Ordering::SeqCst);
+            return Poll::Pending;
+        }
+        let n = room.min(buf.len());
+        self.got.extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A source that yields `data` and then never ends (pending forever).
+struct StallingSource {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl AsyncRead for StallingSource {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.pos == self.data.len() {
+            return Poll::Pending;
+        }
+        let n = buf.remaining().min(self.data.len() - self.pos);
+        let pos = self.pos;
+        buf.put_slice(&self.data[pos..pos + n]);
+        self.pos += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A sink that fails after `limit` bytes.
+struct FailingSink {
+    taken: usize,
+    limit: usize,
+}
+
+impl AsyncWrite for FailingSink {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.taken >= self.limit {
+            return Poll::Ready(Err(io::Error::other("disk full")));
+        }
+        self.taken += buf.len();
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Every operation of the client, checked against the server's disk.
+async fn every_operation(server: &dyn TestServer, passive: bool) {
+    let mut ftp = logged_in(server.addr(), local_config()).await;
+    ftp.set_pasv(passive);
+    let data = pattern(700_000);
+
+    let made = ftp.mkd("dir").await.unwrap();
+    assert!(made.ends_with("dir"), "{made}");
+    ftp.cwd("dir").await.unwrap();
+    assert!(ftp.pwd().await.unwrap().ends_with("/dir"));
+
+    let sent = ftp.store("up.bin", &mut &data[..]).await.unwrap();
+    assert_eq!(sent, data.len() as u64);
+    assert_eq!(server.read_file("dir/up.bin").unwrap(), data);
+    assert_eq!(ftp.size("up.bin").await.unwrap(), data.len() as u64);
+    let mtime = ftp.mdtm("up.bin").await.unwrap();
+    assert!(mtime.year() >= 2024, "{mtime}");
+
+    let mut got = Vec::new();
+    let n = ftp.retrieve("up.bin", &mut got, None).await.unwrap();
+    assert_eq!((n, &got), (data.len() as u64, &data));
+    let mut tail = Vec::new();
+    ftp.retrieve("up.bin", &mut tail, Some(123_456))
+        .await
+        .unwrap();
+    assert_eq!(tail, &data[123_456..]);
+
+    let mut names = ftp.nlst(None).await.unwrap();
+    names.retain(|n| n != "." && n != ".."); // Pure-FTPd lists them
+    assert_eq!(names, ["up.bin"]);
+    let list = ftp.list(None).await.unwrap();
+    let files: Vec<_> = list.iter().filter(|e| !e.is_dir()).collect();
+    assert_eq!(files.len(), 1, "{list:?}");
+    assert_eq!(files[0].name(), b"up.bin");
+    assert_eq!(files[0].size(), Some(data.len() as u64));
+    if server.kind() == ServerKind::Vsftpd {
+        // vsftpd has no machine-readable listing: its refusal is a typed error
+        let e = op_err(ftp.mlsd(None).await);
+        assert_eq!(e.reply().map(|r| r.code().get()), Some(500), "{e:?}");
+    } else {
+        let mlsd = ftp.mlsd(None).await.unwrap();
+        let file = mlsd.iter().find(|e| e.kind() == EntryKind::File).unwrap();
+        assert_eq!(file.name(), b"up.bin");
+        assert_eq!(file.size(), Some(data.len() as u64));
+    }
+
+    ftp.rename("up.bin", "moved.bin").await.unwrap();
+    assert_eq!(server.read_file("dir/moved.bin").unwrap(), data);
+    ftp.delete("moved.bin").await.unwrap();
+    assert!(!server.local_path("dir/moved.bin").exists());
+    ftp.cwd("..").await.unwrap();
+    ftp.rmd("dir").await.unwrap();
+    assert!(!server.local_path("dir").exists());
+
+    // a negative reply is a typed error and leaves the session usable
+    let e = op_err(ftp.size("missing").await);
+    assert_eq!(e.reply().map(|r| r.code().get()), Some(550));
+    ftp.pwd().await.unwrap();
+
+    assert_eq!(ftp.quit().await.unwrap().code().get(), 221);
+    assert!(ftp.is_closed());
+    assert!(matches!(ftp.pwd().await, Err(Error::Closed { .. })));
+}
+
+#[tokio::test]
+async fn every_operation_passive() {
+    let server = LocalServer::start();
+    bounded(every_operation(&server, true)).await;
+}
+
+#[tokio::test]
+async fn every_operation_active() {
+    let server = LocalServer::start();
+    bounded(every_operation(&server, false)).await;
+}
+
+/// IPv6: passive (EPSV to the control peer) and active (EPRT with the client's IPv6
+/// address). libunftp 0.24 has no EPRT, so active mode there ends with its 500.
+async fn ipv6(server: &dyn TestServer) {
+    assert!(server.addr().is_ipv6());
+    let data = pattern(100_000);
+    server.write_file("six", &data).unwrap();
+    let mut ftp = logged_in(server.addr(), local_config()).await;
+    assert!(ftp.local_addr().unwrap().is_ipv6());
+    for passive in [true, false] {
+        ftp.set_pasv(passive);
+        let mut got = Vec::new();
+        let r = ftp.retrieve("six", &mut got, None).await;
+        if !passive && server.kind() == ServerKind::Libunftp {
+            let e = op_err(r);
+            assert_eq!(e.reply().map(|r| r.code().get()), Some(500), "{e:?}");
+            continue;
+        }
+        assert_eq!(r.unwrap(), data.len() as u64);
+        assert!(got == data, "passive={passive}");
+        let name = format!("six-up-{passive}");
+        ftp.store(&name, &mut &data[..]).await.unwrap();
+        assert!(server.read_file(&name).unwrap() == data);
+    }
+    ftp.quit().await.unwrap();
+}
+
+#[tokio::test]
+async fn ipv6_libunftp() {
+    if !ftp_tests::ipv6_available() {
+        eprintln!("skipped: no IPv6 loopback");
+        return;
+    }
+    let server = LocalServer::builder().ipv6().start().unwrap();
+    bounded(ipv6(&server)).await;
+}
+
+/// The system servers (vsftpd, ProFTPD, Pure-FTPd, pyftpdlib): every operation, passive and
+/// active, and IPv6.
+mod system {
+    use super::*;
+    use ftp_tests::SystemServer;
+
+    async fn all(kind: ServerKind) {
+        for passive in [true, false] {
+            let server = SystemServer::start(kind);
+            bounded(every_operation(&server, passive)).await;
+        }
+        let server = SystemServer::builder(kind)
+            .ipv6()
+            .start()
+            .unwrap_or_else(|e| panic!("{kind} on ::1: {e}"));
+        bounded(ipv6(&server)).await;
+    }
+
+    #[tokio::test]
+    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+    async fn vsftpd() {
+        all(ServerKind::Vsftpd).await;
+    }
+    #[tokio::test]
+    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+    async fn proftpd() {
+        all(ServerKind::Proftpd).await;
+    }
+    #[tokio::test]
+    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+    async fn pure_ftpd() {
+        all(ServerKind::PureFtpd).await;
+    }
+    #[tokio::test]
+    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+    async fn pyftpdlib() {
+        all(ServerKind::Pyftpdlib).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Drop-cancellation: one test per operation kind
+// ---------------------------------------------------------------------------------------
+
+/// A command cancelled before its reply: the next call reads that reply first, so its own
+/// reply is its own (the stream stays in step).
+#[tokio::test]
+async fn cancelled_command_is_settled_by_the_next_call() {
+    let server = FaultServer::start(
+        well_behaved()
+            .on(
+                "MKD",
+                [
+                    sleep(Duration::from_millis(400)),
+                    reply("257 \"/slow\" created"),
+                ],
+            )
+            .on("SIZE", reply("213 4242")),
+    );
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let cancelled = tokio::time::timeout(Duration::from_millis(50), ftp.mkd("slow")).await;
+    assert!(cancelled.is_err(), "the reply came early: {cancelled:?}");
+    // The next command gets its own reply (213), not the late 257.
+    assert_eq!(bounded(ftp.size("f")).await.unwrap(), 4242);
+    assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
+    let verbs = server.verbs();
+    assert_eq!(verbs[verbs.len() - 4..], ["MKD", "TYPE", "SIZE", "PWD"]);
+}
+
+/// A download cancelled mid-stream: the next call aborts it through the core, the client is
+/// usable and a new download is complete and exact.
+#[tokio::test]
+async fn cancelled_download_is_aborted_by_the_next_call() {
+    let server = LocalServer::start();
+    let data = pattern(8 << 20);
+    server.write_file("big", &data).unwrap();
+    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    let reached = Arc::new(AtomicBool::new(false));
+    let mut sink = StallingSink {
+        got: Vec::new(),
+        limit: 100_000,
+        reached: Arc::clone(&reached),
+    };
+    let r = tokio::time::timeout(
+        Duration::from_millis(300),
+        ftp.retrieve("big", &mut sink, None),
+    )
+    .await;
+    assert!(r.is_err(), "{r:?}");
+    assert!(reached.load(Ordering::SeqCst));
+    assert_eq!(sink.got, &data[..100_000]);
+
+    // the next call aborts first, then runs
+    assert_eq!(bounded(ftp.size("big")).await.unwrap(), data.len() as u64);
+    let mut got = Vec::new();
+    bounded(ftp.retrieve("big", &mut got, None)).await.unwrap();
+    assert!(got == data, "second download differs");
+    bounded(ftp.quit()).await.unwrap();
+}
+
+/// The same, with an explicit `abort` after the cancellation: it returns the answer to the
+/// abort.
+#[tokio::test]
+async fn cancelled_download_then_abort() {
+    let server = LocalServer::start();
+    server.write_file("big", &pattern(8 << 20)).unwrap();
+    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    let mut sink = StallingSink {
+        got: Vec::new(),
+        limit: 10_000,
+        reached: Arc::default(),
+    };
+    let r = tokio::time::timeout(
+        Duration::from_millis(300),
+        ftp.retrieve("big", &mut sink, None),
+    )
+    .await;
+    assert!(r.is_err());
+    let reply = bounded(ftp.abort()).await.unwrap();
+    assert!(reply.code().get() / 100 == 2, "{reply}");
+    assert_eq!(bounded(ftp.nlst(None)).await.unwrap(), ["big"]);
+}
+
+/// An upload cancelled mid-stream: the next call aborts it; the client is usable and a
+/// new upload lands whole.
+#[tokio::test]
+async fn cancelled_upload_is_aborted_by_the_next_call() {
+    let server = LocalServer::start();
+    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    let mut source = StallingSource {
+        data: pattern(200_000),
+        pos: 0,
+    };
+    let r = tokio::time::timeout(Duration::from_millis(300), ftp.store("part", &mut source)).await;
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(source.pos, 200_000);
+
+    let whole = pattern(300_000);
+    assert_eq!(
+        bounded(ftp.store("whole", &mut &whole[..])).await.unwrap(),
+        300_000
+    );
+    assert_eq!(server.read_file("whole").unwrap(), whole);
+    let names = bounded(ftp.nlst(None)).await.unwrap();
+    assert!(names.contains(&"whole".to_owned()), "{names:?}");
+}
+
+/// A transfer cancelled while its data connection is still being set up (the reply to the
+/// passive request is late): the next call aborts it and stays in step.
+#[tokio::test]
+async fn cancelled_transfer_before_data_is_aborted() {
+    let data = pattern(5_000);
+    let mut epsv = sleep(Duration::from_millis(400));
+    epsv.push(Action::Epsv);
+    let server = FaultServer::start(
+        hostile_common::serving(&data)
+            .once("EPSV", epsv)
+            .on("ABOR", reply("225 No transfer to abort."))
+            .on("SIZE", reply("213 5000")),
+    );
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let mut got = Vec::new();
+    let r =
+        tokio::time::timeout(Duration::from_millis(50), ftp.retrieve("f", &mut got, None)).await;
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(bounded(ftp.size("f")).await.unwrap(), 5000);
+    let mut got = Vec::new();
+    bounded(ftp.retrieve("f", &mut got, None)).await.unwrap();
+    assert_eq!(got, data);
+}
+
+// ---------------------------------------------------------------------------------------
+// Local failures and hostile peers
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn failing_sink_aborts_and_stays_usable() {
+    let server = LocalServer::start();
+    server.write_file("big", &pattern(4 << 20)).unwrap();
+    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    let mut sink = FailingSink {
+        taken: 0,
+        limit: 50_000,
+    };
+    match bounded(ftp.retrieve("big", &mut sink, None)).await {
+        Err(Error::Local(e)) => assert_eq!(e.to_string(), "disk full"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(bounded(ftp.size("big")).await.unwrap(), 4 << 20);
+}
+
+#[tokio::test]
+async fn listing_limit_aborts_and_stays_usable() {
+    let server = LocalServer::start();
+    for i in 0..50 {
+        server.write_file(&format!("file-{i:03}"), b"x").unwrap();
+    }
+    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    ftp.set_max_listing(100);
+    assert!(matches!(
+        bounded(ftp.list(None)).await,
+        Err(Error::ListingTooLarge { limit: 100 })
+    ));
+    ftp.set_max_listing(1 << 20);
+    assert_eq!(bounded(ftp.nlst(None)).await.unwrap().len(), 50);
+}
+
+#[tokio::test]
+async fn disconnect_mid_transfer_closes_with_the_reason() {
+    let data = pattern(100_000);
+    let mut retr = reply("150 Opening BINARY mode data connection for f.");
+    retr.push(Action::DataSend(data[..40_000].to_vec()));
+    retr.push(Action::Disconnect);
+    let server = FaultServer::start(well_behaved().on("RETR", retr));
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let mut got = Vec::new();
+    let e = op_err(bounded(ftp.retrieve("f", &mut got, None)).await);
+    assert_eq!(e, OpError::ConnectionClosed);
+    assert!(got.len() <= 40_000 && got[..] == data[..got.len()]);
+    assert!(ftp.is_closed());
+    match bounded(ftp.pwd()).await {
+        Err(Error::Closed { reason }) => {
+            assert!(reason.contains("closed by the server"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn transfer_426_is_an_error_and_the_session_stays_usable() {
+    let data = pattern(30_000);
+    let server = FaultServer::start(well_behaved().on(
+        "RETR",
+        retr_cut(
+            &data,
+            data.len(),
+            reply("426 Connection closed; transfer aborted."),
+        ),
+    ));
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let mut got = Vec::new();
+    let e = op_err(bounded(ftp.retrieve("f", &mut got, None)).await);
+    assert!(
+        matches!(&e, OpError::Temporary(r) if r.code().get() == 426),
+        "{e:?}"
+    );
+    assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
+}
+
+#[tokio::test]
+async fn stalled_data_connection_times_out_and_stays_usable() {
+    let mut retr = reply("150 Opening BINARY mode data connection for f (1000 bytes).");
+    retr.push(Action::DataOpen);
+    let server = FaultServer::start(
+        well_behaved()
+            .on("RETR", retr)
+            .on("ABOR", reply("426 Transfer aborted.\n226 ABOR successful.")),
+    );
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let mut got = Vec::new();
+    let e = op_err(bounded(ftp.retrieve("f", &mut got, None)).await);
+    assert_eq!(e, OpError::Timeout(TimeoutKind::Data));
+    assert!(got.is_empty());
+    assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
+}
+
+#[tokio::test]
+async fn silent_server_times_out_and_closes() {
+    let server = FaultServer::start(well_behaved().on("PWD", ftp_tests::fault::hang()));
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let e = op_err(bounded(ftp.pwd()).await);
+    assert_eq!(e, OpError::Timeout(TimeoutKind::Reply));
+    assert!(ftp.is_closed());
+    assert!(matches!(
+        bounded(ftp.cwd("x")).await,
+        Err(Error::Closed { .. })
+    ));
+}
+
+#[tokio::test]
+async fn bad_argument_is_refused_before_sending() {
+    let server = FaultServer::start(well_behaved());
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    assert!(matches!(
+        bounded(ftp.cwd("a\r\nDELE x")).await,
+        Err(Error::Usage(_))
+    ));
+    assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
+    assert!(!server.verbs().iter().any(|v| v == "DELE"));
+}

@@ -137,6 +137,9 @@ pub(crate) struct Conn {
     stream: Option<StreamInfo>,
     /// The I/O error that ended the control connection, if one did.
     control_error: Option<io::Error>,
+    /// The operation in flight (or the last one), as errors name it (`RETR f`, secrets
+    /// masked: [`Operation`]'s `Display`).
+    last_op: String,
     debuglevel: u8,
     /// The timeout given to socket reads/writes the last time it was set (avoids a system
     /// call per loop when it does not change).
@@ -172,10 +175,12 @@ impl Conn {
     ) -> Result<(Conn, Reply)> {
         let mut last = None;
         let mut control = None;
+        let mut tried = None;
         // Without an explicit connect timeout, the reply timeout bounds the connect too (not
         // the OS default of minutes): a server that never answers must not hang the caller.
         let connect_timeout = connect_timeout.or(config.reply_timeout);
         for addr in addrs {
+            tried = Some(*addr);
             let attempt = match connect_timeout {
                 Some(t) => TcpStream::connect_timeout(addr, t),
                 None => TcpStream::connect(addr),
@@ -191,9 +196,13 @@ impl Conn {
         let control = match control {
             Some(c) => c,
             None => {
-                return Err(Error::io(last.unwrap_or_else(|| {
+                let e = Error::io(last.unwrap_or_else(|| {
                     io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
-                })))
+                }));
+                return Err(match tried {
+                    Some(addr) => e.with_context(format!("connect to {addr}")),
+                    None => e,
+                });
             }
         };
         let _ = control.set_nodelay(true);
@@ -217,6 +226,7 @@ impl Conn {
             completed: None,
             stream: None,
             control_error: None,
+            last_op: "the greeting".to_owned(),
             debuglevel,
             read_timeout: None,
         };
@@ -261,16 +271,16 @@ impl Conn {
     /// Turns a session error into ours, attaching the control socket's I/O error if that is
     /// what closed the session.
     pub(crate) fn op_error(&mut self, e: OpError) -> Error {
-        Error::op(e, self.control_error.take())
+        let context = format!("{} on {}", self.last_op, self.peer_addr());
+        Error::op(e, self.control_error.take()).with_context(context)
     }
 
     /// Starts `op` and runs the loop until it completes or data must move.
     pub(crate) fn start(&mut self, op: Operation) -> Result<Step> {
+        self.last_op = op.to_string();
         if self.debuglevel == 1 {
             // Level 1: one line per request (level 2 logs every line sent in `flush`).
-            if let Some(line) = describe(&op) {
-                log::info!("*cmd* {line}");
-            }
+            log::info!("*cmd* {}", self.last_op);
         }
         self.drain_idle();
         self.session.start(now(), op).map_err(Error::usage)?;
@@ -978,46 +988,4 @@ fn close_after_download(s: Sock) {
         #[cfg(feature = "tls")]
         Sock::Tls(t) => crate::tls::finish_download(*t),
     }
-}
-
-/// The request line logged at debug level 1 (passwords masked).
-fn describe(op: &Operation) -> Option<String> {
-    use ftp_sansio::session::TransferKind as K;
-    let b = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
-    let opt = |verb: &str, v: &Option<Vec<u8>>| match v {
-        Some(p) => format!("{verb} {}", b(p)),
-        None => verb.to_owned(),
-    };
-    Some(match op {
-        Operation::Login { user, .. } => format!("USER {user} / PASS ********"),
-        Operation::Feat => "FEAT".into(),
-        Operation::Cwd(p) => format!("CWD {}", b(p)),
-        Operation::Cdup => "CDUP".into(),
-        Operation::Pwd => "PWD".into(),
-        Operation::Mkd(p) => format!("MKD {}", b(p)),
-        Operation::Rmd(p) => format!("RMD {}", b(p)),
-        Operation::Dele(p) => format!("DELE {}", b(p)),
-        Operation::Rename { from, to } => format!("RNFR {} / RNTO {}", b(from), b(to)),
-        Operation::Size(p) => format!("SIZE {}", b(p)),
-        Operation::Mdtm(p) => format!("MDTM {}", b(p)),
-        Operation::Mlst(p) => opt("MLST", p),
-        Operation::Site(p) => format!("SITE {}", b(p)),
-        Operation::Stat(p) => opt("STAT", p),
-        Operation::Syst => "SYST".into(),
-        Operation::Noop => "NOOP".into(),
-        Operation::Help(p) => opt("HELP", p),
-        Operation::Quit => "QUIT".into(),
-        Operation::Raw { line, .. } => loggable(line),
-        Operation::Transfer(t) => match &t.kind {
-            K::Retr(p) => format!("RETR {}", b(p)),
-            K::Stor(p) => format!("STOR {}", b(p)),
-            K::Appe(p) => format!("APPE {}", b(p)),
-            K::Stou => "STOU".into(),
-            K::List(p) => opt("LIST", p),
-            K::Nlst(p) => opt("NLST", p),
-            K::Mlsd(p) => opt("MLSD", p),
-            K::Raw { line, .. } => loggable(line),
-        },
-        _ => return None,
-    })
 }

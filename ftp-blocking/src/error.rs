@@ -96,6 +96,8 @@ pub struct Error {
     kind: ErrorKind,
     reply: Option<Reply>,
     detail: Detail,
+    /// What was being done, and with whom (`RETR f on 127.0.0.1:21`, `connect to ...`).
+    context: Option<Box<str>>,
 }
 
 /// `Result<T, ftp_blocking::Error>`.
@@ -182,6 +184,7 @@ impl Error {
         Error {
             kind: ErrorKind::Closed,
             reply: None,
+            context: None,
             detail: Detail::Message("the FTP connection is closed".into()),
         }
     }
@@ -194,6 +197,7 @@ impl Error {
         Error {
             kind,
             reply: None,
+            context: None,
             detail: Detail::Io(e),
         }
     }
@@ -202,6 +206,7 @@ impl Error {
         Error {
             kind: ErrorKind::Protocol,
             reply: None,
+            context: None,
             detail: Detail::Message(msg),
         }
     }
@@ -211,6 +216,7 @@ impl Error {
         Error {
             kind: ErrorKind::TooLarge,
             reply: None,
+            context: None,
             detail: Detail::Message(what),
         }
     }
@@ -221,8 +227,31 @@ impl Error {
         Error {
             kind: ErrorKind::Tls,
             reply: None,
+            context: None,
             detail: Detail::Io(e),
         }
+    }
+
+    /// What was being done when it failed, and with which server: the operation with its
+    /// argument (`RETR pub/file.txt on 127.0.0.1:21`, passwords masked) or the connect
+    /// (`connect to 127.0.0.1:21`). `None` for errors that are not about one operation.
+    ///
+    /// ```
+    /// let e = ftp_blocking::Ftp::connect("127.0.0.1:1").unwrap_err();
+    /// assert_eq!(e.context(), Some("connect to 127.0.0.1:1"));
+    /// assert!(e.to_string().starts_with("connect to 127.0.0.1:1: "), "{e}");
+    /// ```
+    pub fn context(&self) -> Option<&str> {
+        self.context.as_deref()
+    }
+
+    /// Names what failed (kept when a context is already there: the innermost is the most
+    /// precise).
+    pub(crate) fn with_context(mut self, context: impl Into<String>) -> Error {
+        if self.context.is_none() {
+            self.context = Some(context.into().into_boxed_str());
+        }
+        self
     }
 
     /// The same error with another kind (reply and cause kept).
@@ -240,6 +269,7 @@ impl Error {
         Error {
             kind,
             reply: None,
+            context: None,
             detail: Detail::Usage(e),
         }
     }
@@ -280,6 +310,7 @@ impl Error {
         Error {
             kind,
             reply,
+            context: None,
             detail: Detail::Op(e),
         }
     }
@@ -330,18 +361,25 @@ impl Error {
     }
 }
 
+/// What `fn main() -> Result<(), ftp_blocking::Error>` prints: the kind, the message
+/// (with the operation and server) and the reply as text.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("reply", &self.reply.as_ref().map(|r| r.text()))
-            .field("detail", &self.detail)
-            .finish()
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind);
+        d.field("message", &self.to_string());
+        if let Some(r) = &self.reply {
+            d.field("reply", &r.text());
+        }
+        d.finish()
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(c) = &self.context {
+            write!(f, "{c}: ")?;
+        }
         match &self.detail {
             Detail::Op(e) => write!(f, "{e}"),
             Detail::Io(e) => match &self.reply {
@@ -354,12 +392,13 @@ impl fmt::Display for Error {
     }
 }
 
+/// The message already holds the session error's or the I/O error's text, so the chain
+/// goes on below it: an I/O error's own cause (a rustls error inside a TLS failure), never
+/// the same sentence twice.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.detail {
-            Detail::Op(e) => Some(e),
-            Detail::Io(e) => Some(e),
-            Detail::Usage(e) => Some(e),
+            Detail::Io(e) => e.source(),
             _ => None,
         }
     }

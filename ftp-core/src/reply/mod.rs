@@ -328,10 +328,23 @@ impl<'a> Iterator for Lines<'a> {
 /// assert_eq!(ftp_sansio::reply::decode::path(r.as_ref()).unwrap(), b"/home");
 /// assert_eq!(r.to_string(), "257 \"/home\" is cwd");
 /// ```
-#[derive(Clone, PartialEq, Eq, Debug, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Reply {
     code: Code,
     raw: Vec<u8>,
+}
+
+/// Readable: the code and the text, not the bytes (`Reply(550 "No such file.")`).
+///
+/// ```
+/// use ftp_sansio::reply::{Code, Reply};
+/// let r = Reply::from_lines(Code::new(550).unwrap(), &[b"550 No such file."]);
+/// assert_eq!(format!("{r:?}"), r#"Reply(550, "550 No such file.")"#);
+/// ```
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Reply({}, {:?})", self.code.get(), self.text())
+    }
 }
 
 impl Reply {

@@ -25,7 +25,7 @@ use super::OpError;
 /// });
 /// # let _ = (login, get);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Operation {
     /// `USER`, then `PASS` on 331, then `ACCT` on 332 (RFC 959 §4.1.1); ends with
     /// [`Outcome::LoggedIn`]. An empty `user` means `anonymous`; `anonymous` with an empty
@@ -107,6 +107,113 @@ pub enum Operation {
     /// [`Event::Tls`]`(`[`TlsIntent::DowngradeControl`]`)` and waits for
     /// [`Session::handle_tls_established`](super::Session::handle_tls_established).
     Ccc,
+}
+
+/// What the operation sends, as one short line for messages and logs: the commands with
+/// their arguments (`RETR pub/file.txt`, `RNFR a / RNTO b`), never a password or account
+/// (`USER alice / PASS ********`). `Debug` shows the same, so logging an operation cannot
+/// leak a secret.
+///
+/// ```
+/// use ftp_sansio::session::{Operation, TransferKind, TransferRequest};
+/// let login = Operation::Login { user: "alice".into(), password: "s3cret".into(), account: None };
+/// assert_eq!(login.to_string(), "USER alice / PASS ********");
+/// assert!(!format!("{login:?}").contains("s3cret"));
+/// let get = Operation::Transfer(TransferRequest {
+///     kind: TransferKind::Retr(b"pub/file.txt".to_vec()),
+///     ascii: false,
+///     rest: Some(100),
+/// });
+/// assert_eq!(get.to_string(), "REST 100 / RETR pub/file.txt");
+/// ```
+impl core::fmt::Display for Operation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        fn arg(f: &mut core::fmt::Formatter<'_>, verb: &str, a: &[u8]) -> core::fmt::Result {
+            write!(f, "{verb} {}", String::from_utf8_lossy(a))
+        }
+        fn opt(
+            f: &mut core::fmt::Formatter<'_>,
+            verb: &str,
+            a: &Option<Vec<u8>>,
+        ) -> core::fmt::Result {
+            match a {
+                Some(a) => arg(f, verb, a),
+                None => f.write_str(verb),
+            }
+        }
+        /// A raw line with the argument of a sensitive verb masked.
+        fn raw(f: &mut core::fmt::Formatter<'_>, line: &[u8]) -> core::fmt::Result {
+            if crate::command::Command::Raw(line.into()).is_sensitive() {
+                let verb = line.split(|&b| b == b' ').next().unwrap_or(line);
+                write!(f, "{} ********", String::from_utf8_lossy(verb))
+            } else {
+                f.write_str(&String::from_utf8_lossy(line))
+            }
+        }
+        match self {
+            Operation::Login { user, account, .. } => {
+                let user = if user.is_empty() { "anonymous" } else { user };
+                write!(f, "USER {user} / PASS ********")?;
+                if account.is_some() {
+                    f.write_str(" / ACCT ********")?;
+                }
+                Ok(())
+            }
+            Operation::Feat => f.write_str("FEAT"),
+            Operation::Cwd(p) => arg(f, "CWD", p),
+            Operation::Cdup => f.write_str("CDUP"),
+            Operation::Pwd => f.write_str("PWD"),
+            Operation::Mkd(p) => arg(f, "MKD", p),
+            Operation::Rmd(p) => arg(f, "RMD", p),
+            Operation::Dele(p) => arg(f, "DELE", p),
+            Operation::Rename { from, to } => {
+                arg(f, "RNFR", from)?;
+                arg(f, " / RNTO", to)
+            }
+            Operation::Size(p) => arg(f, "SIZE", p),
+            Operation::Mdtm(p) => arg(f, "MDTM", p),
+            Operation::Mlst(p) => opt(f, "MLST", p),
+            Operation::Site(p) => arg(f, "SITE", p),
+            Operation::Stat(p) => opt(f, "STAT", p),
+            Operation::Syst => f.write_str("SYST"),
+            Operation::Noop => f.write_str("NOOP"),
+            Operation::Help(p) => opt(f, "HELP", p),
+            Operation::Quit => f.write_str("QUIT"),
+            Operation::Raw { line, .. } => raw(f, line),
+            Operation::Transfer(t) => {
+                if let Some(offset) = t.rest {
+                    write!(f, "REST {offset} / ")?;
+                }
+                match &t.kind {
+                    TransferKind::Retr(p) => arg(f, "RETR", p),
+                    TransferKind::Stor(p) => arg(f, "STOR", p),
+                    TransferKind::Appe(p) => arg(f, "APPE", p),
+                    TransferKind::Stou => f.write_str("STOU"),
+                    TransferKind::List(p) => opt(f, "LIST", p),
+                    TransferKind::Nlst(p) => opt(f, "NLST", p),
+                    TransferKind::Mlsd(p) => opt(f, "MLSD", p),
+                    TransferKind::Raw { line, .. } => raw(f, line),
+                }
+            }
+            Operation::AuthTls => f.write_str("AUTH TLS"),
+            Operation::Protect(level) => {
+                let l = match level {
+                    ProtLevel::Clear => "C",
+                    ProtLevel::Safe => "S",
+                    ProtLevel::Confidential => "E",
+                    ProtLevel::Private => "P",
+                };
+                write!(f, "PBSZ 0 / PROT {l}")
+            }
+            Operation::Ccc => f.write_str("CCC"),
+        }
+    }
+}
+
+impl core::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Operation({self})")
+    }
 }
 
 /// A data transfer (RFC 959 §3.2-3.3): `TYPE` (only when it changes), the data connection

@@ -50,7 +50,7 @@ async fn bounded<F: std::future::Future>(f: F) -> F::Output {
 
 fn op_err<T: std::fmt::Debug>(r: Result<T, Error>) -> OpError {
     match r {
-        Err(Error::Op(e)) => e,
+        Err(Error::Op { error, .. }) => error,
         other => panic!("expected a core error, got {other:?}"),
     }
 }
@@ -432,7 +432,10 @@ async fn failing_sink_aborts_and_stays_usable() {
         limit: 50_000,
     };
     match bounded(ftp.retrieve("big", &mut sink, None)).await {
-        Err(Error::Local(e)) => assert_eq!(e.to_string(), "disk full"),
+        Err(Error::Local { operation, source }) => {
+            assert_eq!(source.to_string(), "disk full");
+            assert!(operation.starts_with("RETR big ("), "{operation}");
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(bounded(ftp.size("big")).await.unwrap(), 4 << 20);
@@ -488,7 +491,17 @@ async fn transfer_426_is_an_error_and_the_session_stays_usable() {
     ));
     let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
     let mut got = Vec::new();
-    let e = op_err(bounded(ftp.retrieve("f", &mut got, None)).await);
+    let err = bounded(ftp.retrieve("f", &mut got, None))
+        .await
+        .unwrap_err();
+    // the message says what failed, where, and the server's words
+    let text = err.to_string();
+    let want = format!(
+        "RETR f ({}): temporary failure: 426 Connection closed",
+        server.addr()
+    );
+    assert!(text.starts_with(&want), "{text}");
+    let e = op_err::<()>(Err(err));
     assert!(
         matches!(&e, OpError::Temporary(r) if r.code().get() == 426),
         "{e:?}"

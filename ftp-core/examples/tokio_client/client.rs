@@ -79,16 +79,31 @@ pub enum Error {
     /// The operation failed as the core judged it: a negative reply, a protocol error, a
     /// timeout, the control connection closed ([`OpError::is_fatal`] says whether the session
     /// closed with it).
-    Op(OpError),
+    Op {
+        /// The operation, as the core shows it (secrets masked), and the server.
+        operation: String,
+        /// What the core said.
+        error: OpError,
+    },
     /// The core refused to start the operation (an argument with CR/LF/NUL, a TLS rule);
     /// nothing was sent and the client is usable.
     Usage(UsageError),
     /// Connecting the control connection failed, or reading or writing it failed (the
     /// session is closed).
-    Io(io::Error),
+    Io {
+        /// What was being done: the connect, or the operation in flight, and the server.
+        context: String,
+        /// The socket's error.
+        source: io::Error,
+    },
     /// The caller's sink or source failed; the core aborted the transfer and the client is
     /// usable.
-    Local(io::Error),
+    Local {
+        /// The transfer, as the core shows it, and the server.
+        operation: String,
+        /// The sink's or source's error.
+        source: io::Error,
+    },
     /// A listing was larger than [`Client::set_max_listing`]; the transfer was aborted.
     ListingTooLarge {
         /// The limit in bytes.
@@ -113,10 +128,13 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Op(e) => write!(f, "{e}"),
+            Error::Op { operation, error } => write!(f, "{operation}: {error}"),
             Error::Usage(e) => write!(f, "refused before sending: {e}"),
-            Error::Io(e) => write!(f, "control connection: {e}"),
-            Error::Local(e) => write!(f, "local sink or source failed, transfer aborted: {e}"),
+            Error::Io { context, source } => write!(f, "{context}: control connection: {source}"),
+            Error::Local { operation, source } => write!(
+                f,
+                "{operation}: local sink or source failed, transfer aborted: {source}"
+            ),
             Error::ListingTooLarge { limit } => {
                 write!(f, "listing larger than {limit} bytes, transfer aborted")
             }
@@ -130,9 +148,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Op(e) => Some(e),
+            Error::Op { error, .. } => Some(error),
             Error::Usage(e) => Some(e),
-            Error::Io(e) | Error::Local(e) => Some(e),
+            Error::Io { source, .. } | Error::Local { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -184,16 +202,18 @@ where
         }
     }
 
-    async fn write(&mut self, bytes: &[u8]) -> Result<usize, Error> {
+    async fn write(&mut self, bytes: &[u8]) -> Result<usize, LocalFailure> {
         match self {
             End::Sink(w) => match w.write(bytes).await {
-                Ok(0) if !bytes.is_empty() => Err(Error::Local(io::ErrorKind::WriteZero.into())),
+                Ok(0) if !bytes.is_empty() => {
+                    Err(LocalFailure::Io(io::ErrorKind::WriteZero.into()))
+                }
                 Ok(n) => Ok(n),
-                Err(e) => Err(Error::Local(e)),
+                Err(e) => Err(LocalFailure::Io(e)),
             },
             End::Buffer { data, limit } => {
                 if data.len().saturating_add(bytes.len()) > *limit {
-                    return Err(Error::ListingTooLarge { limit: *limit });
+                    return Err(LocalFailure::ListingTooLarge(*limit));
                 }
                 data.extend_from_slice(bytes);
                 Ok(bytes.len())
@@ -202,26 +222,32 @@ where
         }
     }
 
-    async fn flush(&mut self) -> Result<(), Error> {
+    async fn flush(&mut self) -> Result<(), LocalFailure> {
         match self {
-            End::Sink(w) => w.flush().await.map_err(Error::Local),
+            End::Sink(w) => w.flush().await.map_err(LocalFailure::Io),
             _ => Ok(()),
         }
     }
 
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, LocalFailure> {
         match self {
-            End::Source(r) => r.read(buf).await.map_err(Error::Local),
+            End::Source(r) => r.read(buf).await.map_err(LocalFailure::Io),
             _ => Err(wrong_end()),
         }
     }
 }
 
-fn wrong_end() -> Error {
-    Error::Local(io::Error::new(
+fn wrong_end() -> LocalFailure {
+    LocalFailure::Io(io::Error::new(
         io::ErrorKind::InvalidInput,
         "the transfer's direction does not match its data end",
     ))
+}
+
+/// Why the local end of a transfer gave up.
+enum LocalFailure {
+    Io(io::Error),
+    ListingTooLarge(usize),
 }
 
 /// What one step of the data connection did.
@@ -231,7 +257,7 @@ enum DataStep {
     Moved,
     Finished,
     Failed(io::Error),
-    Local(Error),
+    Local(LocalFailure),
 }
 
 /// One transfer's byte stream: the reused buffers and where the transfer stands. Every field
@@ -445,7 +471,9 @@ pub struct Client {
     /// The I/O error behind a [`LocalClose::Io`], reported instead of the core's summary.
     control_error: Option<io::Error>,
     /// The sink's or source's failure behind a [`DataFailure::Local`].
-    local_error: Option<Error>,
+    local_error: Option<LocalFailure>,
+    /// The operation in flight as the core shows it, with the server, for errors.
+    operation: String,
     /// Why the session closed, once it did.
     closed: Option<String>,
     max_listing: usize,
@@ -470,10 +498,16 @@ impl Client {
         addr: impl ToSocketAddrs,
         config: Config,
     ) -> Result<(Client, Reply), Error> {
-        let control = TcpStream::connect(addr).await.map_err(Error::Io)?;
+        let control = TcpStream::connect(addr).await.map_err(|source| Error::Io {
+            context: "connect".to_owned(),
+            source,
+        })?;
         // Commands are small and each waits for its reply: never delay them.
         let _ = control.set_nodelay(true);
-        let peer = control.peer_addr().map_err(Error::Io)?;
+        let peer = control.peer_addr().map_err(|source| Error::Io {
+            context: "connect".to_owned(),
+            source,
+        })?;
         let session = Session::new(config, peer, Instant::now());
         let mut client = Client {
             session,
@@ -488,6 +522,7 @@ impl Client {
             pending: Pending::Command,
             control_error: None,
             local_error: None,
+            operation: format!("greeting of {peer}"),
             closed: None,
             max_listing: DEFAULT_MAX_LISTING,
         };
@@ -673,9 +708,11 @@ impl Client {
             return reply_of(self.run(&mut NoEnd::None).await?);
         }
         self.settle().await?;
+        self.control_error = None;
         self.session
             .abort(Instant::now())
             .map_err(|e| self.usage(e))?;
+        self.operation = format!("abort ({})", self.session.control_peer());
         self.pending = Pending::Command;
         reply_of(self.run(&mut NoEnd::None).await?)
     }
@@ -742,6 +779,7 @@ impl Client {
     fn start(&mut self, op: Operation, pending: Pending) -> Result<(), Error> {
         self.control_error = None;
         self.local_error = None;
+        self.operation = format!("{op} ({})", self.session.control_peer());
         self.session
             .start(Instant::now(), op)
             .map_err(|e| self.usage(e))?;
@@ -975,9 +1013,21 @@ impl Client {
                 },
                 Some(local),
                 _,
-            ) => local,
-            (OpError::LocalClose(LocalClose::Io(_)), _, Some(io)) => Error::Io(io),
-            (e, _, _) => Error::Op(e),
+            ) => match local {
+                LocalFailure::Io(source) => Error::Local {
+                    operation: self.operation.clone(),
+                    source,
+                },
+                LocalFailure::ListingTooLarge(limit) => Error::ListingTooLarge { limit },
+            },
+            (OpError::LocalClose(LocalClose::Io(_)), _, Some(source)) => Error::Io {
+                context: self.operation.clone(),
+                source,
+            },
+            (error, _, _) => Error::Op {
+                operation: self.operation.clone(),
+                error,
+            },
         });
         if self.session.is_closed() && self.closed.is_none() {
             self.closed = Some(match &result {

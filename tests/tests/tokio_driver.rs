@@ -11,7 +11,6 @@ mod hostile_common;
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -22,6 +21,7 @@ use ftp_tests::fault::{reply, sleep, well_behaved, Action, FaultServer};
 use ftp_tests::{LocalServer, ServerKind, TestServer, PASSWORD, USER};
 use hostile_common::{pattern, retr_cut, BOUND};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Notify;
 use tokio_client::{Client, Error};
 
 /// Generous timeouts for the libunftp tests (a loaded machine must not fail them).
@@ -48,6 +48,23 @@ async fn bounded<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
+/// Polls `call` until `at` is notified, then drops it: the cancellation under test. The call
+/// must not complete before.
+async fn cancel_at<F>(call: F, at: &Notify)
+where
+    F: std::future::Future,
+    F::Output: std::fmt::Debug,
+{
+    bounded(async {
+        tokio::select! {
+            biased;
+            () = at.notified() => {}
+            r = call => panic!("the call completed before it was cancelled: {r:?}"),
+        }
+    })
+    .await;
+}
+
 fn op_err<T: std::fmt::Debug>(r: Result<T, Error>) -> OpError {
     match r {
         Err(Error::Op { error, .. }) => error,
@@ -56,11 +73,11 @@ fn op_err<T: std::fmt::Debug>(r: Result<T, Error>) -> OpError {
 }
 
 /// A sink that takes `limit` bytes, then never takes more (the transfer is surely in flight
-/// when the test cancels it); `reached` tells the test the bytes arrived.
+/// when the test cancels it); `stalled` tells the test it got there.
 struct StallingSink {
     got: Vec<u8>,
     limit: usize,
-    reached: Arc<AtomicBool>,
+    stalled: Arc<Notify>,
 }
 
 impl AsyncWrite for StallingSink {
@@ -71,7 +88,7 @@ impl AsyncWrite for StallingSink {
     ) -> Poll<io::Result<usize>> {
         let room = self.limit - self.got.len();
         if room == 0 {
-            self.reached.store(true, Ordering::SeqCst);
+            self.stalled.notify_one();
             return Poll::Pending;
         }
         let n = room.min(buf.len());
@@ -86,10 +103,12 @@ impl AsyncWrite for StallingSink {
     }
 }
 
-/// A source that yields `data` and then never ends (pending forever).
+/// A source that yields `data` and then never ends (pending forever); `stalled` tells the
+/// test it got there.
 struct StallingSource {
     data: Vec<u8>,
     pos: usize,
+    stalled: Arc<Notify>,
 }
 
 impl AsyncRead for StallingSource {
@@ -99,6 +118,7 @@ impl AsyncRead for StallingSource {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         if self.pos == self.data.len() {
+            self.stalled.notify_one();
             return Poll::Pending;
         }
         let n = buf.remaining().min(self.data.len() - self.pos);
@@ -300,13 +320,13 @@ async fn cancelled_command_is_settled_by_the_next_call() {
             .on(
                 "MKD",
                 [
-                    sleep(Duration::from_millis(400)),
+                    sleep(Duration::from_secs(2)),
                     reply("257 \"/slow\" created"),
                 ],
             )
             .on("SIZE", reply("213 4242")),
     );
-    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
     let cancelled = tokio::time::timeout(Duration::from_millis(50), ftp.mkd("slow")).await;
     assert!(cancelled.is_err(), "the reply came early: {cancelled:?}");
     // The next command gets its own reply (213), not the late 257.
@@ -324,19 +344,13 @@ async fn cancelled_download_is_aborted_by_the_next_call() {
     let data = pattern(8 << 20);
     server.write_file("big", &data).unwrap();
     let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
-    let reached = Arc::new(AtomicBool::new(false));
+    let stalled = Arc::new(Notify::new());
     let mut sink = StallingSink {
         got: Vec::new(),
         limit: 100_000,
-        reached: Arc::clone(&reached),
+        stalled: Arc::clone(&stalled),
     };
-    let r = tokio::time::timeout(
-        Duration::from_millis(300),
-        ftp.retrieve("big", &mut sink, None),
-    )
-    .await;
-    assert!(r.is_err(), "{r:?}");
-    assert!(reached.load(Ordering::SeqCst));
+    cancel_at(ftp.retrieve("big", &mut sink, None), &stalled).await;
     assert_eq!(sink.got, &data[..100_000]);
 
     // the next call aborts first, then runs
@@ -354,17 +368,13 @@ async fn cancelled_download_then_abort() {
     let server = LocalServer::start();
     server.write_file("big", &pattern(8 << 20)).unwrap();
     let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    let stalled = Arc::new(Notify::new());
     let mut sink = StallingSink {
         got: Vec::new(),
         limit: 10_000,
-        reached: Arc::default(),
+        stalled: Arc::clone(&stalled),
     };
-    let r = tokio::time::timeout(
-        Duration::from_millis(300),
-        ftp.retrieve("big", &mut sink, None),
-    )
-    .await;
-    assert!(r.is_err());
+    cancel_at(ftp.retrieve("big", &mut sink, None), &stalled).await;
     let reply = bounded(ftp.abort()).await.unwrap();
     assert!(reply.code().get() / 100 == 2, "{reply}");
     assert_eq!(bounded(ftp.nlst(None)).await.unwrap(), ["big"]);
@@ -376,12 +386,13 @@ async fn cancelled_download_then_abort() {
 async fn cancelled_upload_is_aborted_by_the_next_call() {
     let server = LocalServer::start();
     let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    let stalled = Arc::new(Notify::new());
     let mut source = StallingSource {
         data: pattern(200_000),
         pos: 0,
+        stalled: Arc::clone(&stalled),
     };
-    let r = tokio::time::timeout(Duration::from_millis(300), ftp.store("part", &mut source)).await;
-    assert!(r.is_err(), "{r:?}");
+    cancel_at(ftp.store("part", &mut source), &stalled).await;
     assert_eq!(source.pos, 200_000);
 
     let whole = pattern(300_000);
@@ -399,7 +410,7 @@ async fn cancelled_upload_is_aborted_by_the_next_call() {
 #[tokio::test]
 async fn cancelled_transfer_before_data_is_aborted() {
     let data = pattern(5_000);
-    let mut epsv = sleep(Duration::from_millis(400));
+    let mut epsv = sleep(Duration::from_secs(2));
     epsv.push(Action::Epsv);
     let server = FaultServer::start(
         hostile_common::serving(&data)
@@ -407,7 +418,7 @@ async fn cancelled_transfer_before_data_is_aborted() {
             .on("ABOR", reply("225 No transfer to abort."))
             .on("SIZE", reply("213 5000")),
     );
-    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
     let mut got = Vec::new();
     let r =
         tokio::time::timeout(Duration::from_millis(50), ftp.retrieve("f", &mut got, None)).await;

@@ -561,3 +561,47 @@ async fn bad_argument_is_refused_before_sending() {
     assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
     assert!(!server.verbs().iter().any(|v| v == "DELE"));
 }
+
+/// A command cancelled whose reply never comes: the next call waits for it under the core's
+/// reply timeout, which closes the session; the call says so.
+#[tokio::test]
+async fn cancelled_command_without_reply_closes_with_the_reason() {
+    let server = FaultServer::start(well_behaved().on("PWD", ftp_tests::fault::hang()));
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let cancelled = tokio::time::timeout(Duration::from_millis(50), ftp.pwd()).await;
+    assert!(cancelled.is_err(), "{cancelled:?}");
+    match bounded(ftp.cwd("x")).await {
+        Err(Error::Closed { reason }) => {
+            assert!(reason.contains("timed out waiting for a reply"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(ftp.is_closed());
+    assert!(!server.verbs().iter().any(|v| v == "CWD"));
+}
+
+/// A listing cancelled mid-stream (a transfer into the client's own buffer): aborted by the
+/// next call, which then runs in step.
+#[tokio::test]
+async fn cancelled_listing_is_aborted_by_the_next_call() {
+    let mut list = reply("150 Here comes the directory listing.");
+    list.push(Action::DataSend(
+        b"-rw-r--r-- 1 a b 1 Jan 1 2024 f\r\n".to_vec(),
+    ));
+    list.push(Action::Sleep(Duration::from_secs(2)));
+    list.push(Action::DataClose);
+    list.extend(reply("226 Directory send OK."));
+    let server = FaultServer::start(
+        well_behaved()
+            .once("LIST", list)
+            // this server reads ABOR only once the listing is complete
+            .on("ABOR", reply("225 No transfer to abort."))
+            .on("SIZE", reply("213 7")),
+    );
+    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    let cancelled = tokio::time::timeout(Duration::from_millis(300), ftp.list(None)).await;
+    assert!(cancelled.is_err(), "{cancelled:?}");
+    assert_eq!(bounded(ftp.size("f")).await.unwrap(), 7);
+    assert!(server.verbs().iter().any(|v| v == "ABOR"));
+    assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
+}

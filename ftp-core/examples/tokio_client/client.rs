@@ -1101,7 +1101,7 @@ impl Client {
             TcpSocket::new_v6()?
         };
         socket.bind(SocketAddr::new(ip, 0))?;
-        let listener = socket.listen(1)?;
+        let listener = socket.listen(8)?;
         let addr = listener.local_addr()?;
         Ok((listener, addr))
     }

@@ -1016,6 +1016,35 @@ impl Sessions {
         self.transfer(session, request, DataEnd::sink(sink))
     }
 
+    /// Resumes a download: `REST offset` + `RETR path` in binary mode, the bytes from
+    /// `offset` on going to `sink` (open your local file for appending at `offset`). The
+    /// server's refusal of `REST` (a server without restart support) fails the operation
+    /// with its reply; nothing is sent twice.
+    ///
+    /// ```no_run
+    /// # let poll = mio::Poll::new().unwrap();
+    /// # let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
+    /// # let session: ftp_mio::SessionId = todo!();
+    /// let have = std::fs::metadata("big.bin.part").map(|m| m.len()).unwrap_or(0);
+    /// let file = std::fs::OpenOptions::new().append(true).create(true).open("big.bin.part").unwrap();
+    /// ftp.retrieve_from(session, "big.bin", have, file)?;
+    /// # Ok::<(), ftp_mio::Error>(())
+    /// ```
+    pub fn retrieve_from(
+        &mut self,
+        session: SessionId,
+        path: impl AsRef<[u8]>,
+        offset: u64,
+        sink: impl io::Write + 'static,
+    ) -> Result<OpId, Error> {
+        let request = TransferRequest {
+            kind: TransferKind::Retr(path.as_ref().to_vec()),
+            ascii: false,
+            rest: (offset > 0).then_some(offset),
+        };
+        self.transfer(session, request, DataEnd::sink(sink))
+    }
+
     /// `RETR path` in binary mode into a buffer of at most `limit` bytes (more fails with
     /// [`Error::BufferFull`]), returned in [`Completion::data`].
     ///

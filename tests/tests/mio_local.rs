@@ -895,3 +895,37 @@ fn a_failed_login_cancels_what_was_queued_behind_it() {
     l.wait(quit);
     l.drain();
 }
+
+#[test]
+fn retrieve_from_resumes_at_an_offset() {
+    let server = LocalServer::start();
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    server.write_file("big.bin", &data).unwrap();
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, USER, PASSWORD);
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let sink = SharedVec(got.clone());
+    let op = l.ftp.retrieve_from(s, "big.bin", 60_000, sink).unwrap();
+    let c = l.wait(op);
+    match c.result {
+        Ok(Outcome::Transferred { bytes, .. }) => assert_eq!(bytes, 40_000),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(&got.borrow()[..], &data[60_000..]);
+    let quit = l.ftp.quit(s).unwrap();
+    l.wait(quit);
+    l.drain();
+}
+
+/// A sink the test can read afterwards.
+struct SharedVec(Rc<RefCell<Vec<u8>>>);
+
+impl std::io::Write for SharedVec {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

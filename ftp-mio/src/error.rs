@@ -49,7 +49,7 @@ pub enum Error {
     TlsUnsupported,
     /// FTPS (feature `tls`): TLS failed or was refused: `AUTH TLS` answered with an error
     /// (`reply`), a certificate not trusted or not valid for the server name, a failed
-    /// handshake on the control connection, or a bad [`TlsConfig`](crate::tls) setting. A
+    /// handshake on the control connection, or a bad `TlsConfig` setting. A
     /// session this happens to is closed, never continued in clear text. (A failed handshake
     /// on a data connection is an [`Error::Op`] data failure; the session goes on.)
     #[error("TLS: {source}")]

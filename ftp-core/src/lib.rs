@@ -20,3 +20,4 @@ pub mod listing;
 pub mod reply;
 pub mod session;
 pub mod time;
+pub mod url;

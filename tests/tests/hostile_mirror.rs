@@ -136,6 +136,8 @@ fn mirror_list_names_stay_inside() {
     ];
     let script = well_behaved()
         .on("LIST", listing(&as_slices(&top)))
+        // the example enters `top` with CWD (RFC 1738) and lists `sub` from there
+        .on_arg("LIST", b"sub", listing(&as_slices(&sub)))
         .on_arg("LIST", b"top/sub", listing(&as_slices(&sub)))
         .on_arg("LIST", b"/top/sub", listing(&as_slices(&sub)))
         .on("RETR", download(b"PWNED!"))

@@ -28,7 +28,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::OsStr;
 use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -184,7 +184,9 @@ fn main() -> ExitCode {
 
     let started = Instant::now();
     let stats = mirror(&target, args.sessions, &out);
-    eprintln!();
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
     for f in &stats.failures {
         eprintln!("mirror: failed: {f}");
     }
@@ -272,6 +274,15 @@ fn in_the_way(local: &Path, want_dir: bool) -> Option<&'static str> {
     }
 }
 
+/// A message on stderr, over the progress line when there is one.
+fn note(msg: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("\r\x1b[K{msg}");
+    } else {
+        eprintln!("{msg}");
+    }
+}
+
 /// Turns one directory listing into jobs.
 fn plan(
     listing: &[u8],
@@ -289,11 +300,11 @@ fn plan(
             continue;
         }
         if let Err(why) = check_local_name(name) {
-            eprintln!(
-                "\rmirror: refusing remote name {:?} in {}: {why}",
+            note(&format!(
+                "mirror: refusing remote name {:?} in {}: {why}",
                 entry.name_lossy(),
                 shown(remote)
-            );
+            ));
             stats.refused += 1;
             continue;
         }
@@ -305,10 +316,10 @@ fn plan(
         let child = join_remote(remote, name);
         let target = local.join(OsStr::from_bytes(name));
         if let Some(what) = in_the_way(&target, want_dir) {
-            eprintln!(
-                "\rmirror: refusing {}: {what} is in the way",
+            note(&format!(
+                "mirror: refusing {}: {what} is in the way",
                 target.display()
-            );
+            ));
             stats.refused += 1;
             continue;
         }
@@ -393,6 +404,7 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
     }
     let now_ts = server_now();
     let mut last_line = Instant::now();
+    let show_progress = std::io::stderr().is_terminal();
     let mut setup_failures: Vec<String> = Vec::new();
     // sessions that failed to start: what else they report is a consequence
     let mut failed: HashSet<SessionId> = HashSet::new();
@@ -438,7 +450,15 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
                 }
             }
             let idle = queue.is_empty() && running.is_empty();
-            if (idle && starting.is_empty()) || (ready.is_empty() && starting.is_empty()) {
+            // Done when the work is (sessions still starting are not waited for), or when no
+            // session is left to do it.
+            let done = idle && (starting.is_empty() || ever_ready);
+            if done || (ready.is_empty() && starting.is_empty()) {
+                for (&s, _) in starting.iter() {
+                    failed.insert(s);
+                    let _ = ftp.disconnect(s);
+                }
+                starting.clear();
                 if !idle {
                     stats.failures.push(match setup_failures.first() {
                         // every session failed before it could take work: say why once
@@ -572,7 +592,7 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
             alive
         });
 
-        if last_line.elapsed() >= Duration::from_millis(200) {
+        if show_progress && last_line.elapsed() >= Duration::from_millis(200) {
             last_line = Instant::now();
             let in_flight: u64 = ready.iter().filter_map(|&s| ftp.progress(s)).sum();
             eprint!(

@@ -407,9 +407,9 @@ fn download(
         .retr_reader(remote, rest)
         .ctx(|| format!("RETR {remote}"))?;
     let opened = if have > 0 {
-        OpenOptions::new().append(true).open(part)
+        open_part_for_append(part)
     } else {
-        File::create(part)
+        create_part(part)
     };
     let mut file = match opened {
         Ok(f) => f,
@@ -488,6 +488,28 @@ fn download(
     drop(file);
     fs::rename(part, local).map_err(at(local))?;
     Ok(Got::Received(moved))
+}
+
+/// Creates `part` afresh: an old one, or a symbolic link planted under its name, is removed
+/// first, and `create_new` never follows a link.
+fn create_part(part: &Path) -> io::Result<File> {
+    match fs::remove_file(part) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    OpenOptions::new().write(true).create_new(true).open(part)
+}
+
+/// Opens the `.part` of an earlier run to append to it; refuses anything but a plain file.
+fn open_part_for_append(part: &Path) -> io::Result<File> {
+    let meta = fs::symlink_metadata(part)?;
+    if !meta.is_file() {
+        return Err(io::Error::other(
+            "not a plain file (a symbolic link?): refusing to resume into it",
+        ));
+    }
+    OpenOptions::new().append(true).open(part)
 }
 
 /// The last `/`-separated part of a remote path.
@@ -1055,6 +1077,17 @@ mod tests {
         let got = download(&mut ftp, "dl.bin", &local, &part, false).unwrap();
         assert_eq!(got, Got::Received(data.len() as u64));
         assert_eq!(fs::read(&local).unwrap(), data);
+        // a symbolic link planted under the .part name is replaced, never written through
+        let outside = dir.path().join("outside.txt");
+        fs::write(&outside, b"untouched").unwrap();
+        std::os::unix::fs::symlink(&outside, &part).unwrap();
+        let got = download(&mut ftp, "dl.bin", &local, &part, false).unwrap();
+        assert_eq!(got, Got::Received(data.len() as u64));
+        assert_eq!(fs::read(&outside).unwrap(), b"untouched");
+        std::os::unix::fs::symlink(&outside, &part).unwrap();
+        assert!(download(&mut ftp, "dl.bin", &local, &part, true).is_err());
+        assert_eq!(fs::read(&outside).unwrap(), b"untouched");
+        fs::remove_file(&part).unwrap();
         // a missing remote file leaves nothing
         let missing = dir.path().join("missing.bin");
         let missing_part = part_path(&missing, ".part");

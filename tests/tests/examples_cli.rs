@@ -21,6 +21,7 @@
 //! | `mirror` (mio): a tree, options after the URL, a second URL segment | 0 | `mio_mirror_copies_and_leaves_no_part_files` |
 //! | `mirror` (mio): a file whose transfer fails is not created | 1 | `mio_mirror_failed_file_is_not_created` |
 //! | `mirror` (mio): hostile `LIST` names (`../x`, `a\b`, NUL, control characters) | 1 | `mio_mirror_hostile_names_stay_inside` |
+//! | on libunftp and (ignored by default, `tests/run-all.sh`) vsftpd, ProFTPD, Pure-FTPd, pyftpdlib: `ls` of a missing directory 1, of a present one 0; `get` of a missing file 1 and nothing left, of a present one 0; both mirrors 0 with the whole tree | 0/1 | `system::*` |
 //!
 //! The binaries are built by the test itself (`cargo build -p … --example …`, as
 //! `hostile_mirror.rs` does), so they are never stale ones.
@@ -577,4 +578,85 @@ fn mio_mirror_hostile_names_stay_inside() {
         );
     }
     assert!(r.stderr.contains(" refused, 0 failures"), "{r:?}");
+}
+
+/// The CLI cases that depend on the server, on every server: a missing directory is an error
+/// for `ls` (vsftpd answers `LIST` of one with `226` and no lines), a missing file leaves
+/// nothing, a tree mirrored by both mirrors arrives whole.
+fn on_server(kind: ftp_tests::ServerKind) {
+    let server = ftp_tests::start(kind);
+    server.write_file("cli/a.txt", b"alpha\n").unwrap();
+    server.write_file("cli/sub/b.txt", b"beta\n").unwrap();
+    let base = format!(
+        "ftp://{}:{}@{}/",
+        server.user(),
+        server.password(),
+        server.addr()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = ftp(dir.path(), &["ls", &format!("{base}cli/missing/")]);
+    assert_eq!(r.code, 1, "{kind}: {r:?}");
+    let r = ftp(dir.path(), &["ls", &format!("{base}cli/")]);
+    assert_eq!(r.code, 0, "{kind}: {r:?}");
+    assert!(r.stdout.contains("a.txt"), "{kind}: {r:?}");
+    let r = ftp(dir.path(), &["get", &format!("{base}cli/missing.txt")]);
+    assert_eq!(r.code, 1, "{kind}: {r:?}");
+    assert!(names(dir.path()).is_empty(), "{kind}");
+    let r = ftp(dir.path(), &["get", &format!("{base}cli/a.txt")]);
+    assert_eq!(r.code, 0, "{kind}: {r:?}");
+    assert_eq!(fs::read(dir.path().join("a.txt")).unwrap(), b"alpha\n");
+
+    let want: BTreeSet<String> = ["a.txt", "sub", "sub/b.txt"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let copy = dir.path().join("blocking-copy");
+    let r = ftp(
+        dir.path(),
+        &["mirror", &format!("{base}cli/"), copy.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{kind}: {r:?}");
+    assert_eq!(tree(&copy), want, "{kind}");
+    let copy = dir.path().join("mio-copy");
+    let r = mirror(
+        dir.path(),
+        &[
+            &format!("{base}cli/"),
+            "-n",
+            "2",
+            "-o",
+            copy.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{kind}: {r:?}");
+    assert_eq!(tree(&copy), want, "{kind}");
+}
+
+mod system {
+    use ftp_tests::ServerKind;
+
+    #[test]
+    fn libunftp() {
+        super::on_server(ServerKind::Libunftp);
+    }
+    #[test]
+    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+    fn vsftpd() {
+        super::on_server(ServerKind::Vsftpd);
+    }
+    #[test]
+    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+    fn proftpd() {
+        super::on_server(ServerKind::Proftpd);
+    }
+    #[test]
+    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+    fn pureftpd() {
+        super::on_server(ServerKind::PureFtpd);
+    }
+    #[test]
+    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+    fn pyftpdlib() {
+        super::on_server(ServerKind::Pyftpdlib);
+    }
 }

@@ -20,10 +20,10 @@
 //! - `ls` changes into the directory (so a missing directory is a `550` to `CWD` and an
 //!   error: vsftpd answers `LIST` of a missing directory with `226` and nothing), then prints
 //!   the `LIST` lines.
-//! - `get` downloads a file (to its base name, or `LOCAL`) into `LOCAL.part` in the same
-//!   folder and renames it to `LOCAL` when the whole file has arrived: `LOCAL` is never a
-//!   partial or wrong file. A missing remote file leaves nothing behind; an interrupted
-//!   download leaves `LOCAL.part`, which `--continue` resumes with `REST`. `--continue` on
+//! - `get` downloads a file (to its base name, to `LOCAL`, or into the folder `LOCAL`) into
+//!   `NAME.part` in the same folder and renames it to `NAME` when the whole file has
+//!   arrived: `NAME` is never a partial or wrong file. A missing remote file leaves nothing behind; an interrupted
+//!   download leaves `NAME.part`, which `--continue` resumes with `REST`. `--continue` on
 //!   a file that is already complete does nothing.
 //! - `put` uploads a local file (`STOR`).
 //! - `mirror` is the seed's `ftpmirror`: it copies a remote tree into a local folder,
@@ -535,12 +535,13 @@ fn cmd_get(o: &Options) -> Result<(), CliError> {
             "get needs the URL of a file (not ending in /)".into(),
         ));
     };
+    // LOCAL names the file, or a folder to put it in under its remote name
     let local = match local {
-        Some(l) => l,
-        None => {
+        Some(l) if !l.is_dir() => l,
+        folder => {
             check_name(name.as_bytes())
                 .map_err(|why| CliError::Other(format!("refusing remote name {name:?}: {why}")))?;
-            PathBuf::from(name)
+            folder.unwrap_or_default().join(name)
         }
     };
     let part = part_path(&local, ".part");

@@ -300,6 +300,15 @@ fn options_anywhere_and_usage_errors() {
         assert_eq!(r.code, 2, "{args:?}: {r:?}");
         assert!(r.stderr.contains("usage:"), "{args:?}: {r:?}");
     }
+    // ftps:// is implicit FTPS: against a plain server the TLS handshake fails (exit 1, the
+    // connection named), it never falls back to clear text
+    let r = ftp(dir.path(), &["ls", &format!("ftps://{}/", server.addr())]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains(&format!("connect (implicit FTPS) to {}", server.addr())),
+        "{r:?}"
+    );
     // a password never appears in a message
     let url = format!("ftp://{}:wrong-S3CRET@{}/", server.user(), server.addr());
     let r = ftp(dir.path(), &["-vv", "ls", &url]);
@@ -605,6 +614,19 @@ fn on_server(kind: ftp_tests::ServerKind) {
     let r = ftp(dir.path(), &["get", &format!("{base}cli/a.txt")]);
     assert_eq!(r.code, 0, "{kind}: {r:?}");
     assert_eq!(fs::read(dir.path().join("a.txt")).unwrap(), b"alpha\n");
+    // into a folder, under the remote name
+    let into = dir.path().join("into");
+    fs::create_dir(&into).unwrap();
+    let r = ftp(
+        dir.path(),
+        &[
+            "get",
+            &format!("{base}cli/sub/b.txt"),
+            into.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{kind}: {r:?}");
+    assert_eq!(names(&into), ["b.txt"], "{kind}");
 
     let want: BTreeSet<String> = ["a.txt", "sub", "sub/b.txt"]
         .iter()

@@ -606,6 +606,15 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
             let _ = std::io::stderr().flush();
         }
     }
+    // Whatever did not finish (its session gone without a word) leaves no `.ftp-part` behind.
+    for (op, job) in running.drain() {
+        if let Some(part) = parts.remove(&op) {
+            let _ = fs::remove_file(part);
+        }
+        stats
+            .failures
+            .push(format!("{}: not finished", describe(&job)));
+    }
     stats
 }
 

@@ -25,3 +25,4 @@ pub mod listing;
 pub mod reply;
 pub mod session;
 pub mod time;
+pub mod url;

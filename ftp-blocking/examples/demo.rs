@@ -11,8 +11,10 @@
 //! stderr (`set_debuglevel(2)`: `*put*` lines sent, `*get*` lines received, passwords
 //! masked); the listing and the file go to stdout.
 //!
-//! With `ftp://[user[:password]@]host[:port][/path]` it talks to that server instead:
-//! `/dir/` lists `dir` and fetches `dir/README`; `/dir/file` lists `dir` and fetches `file`.
+//! With `ftp://[user[:password]@]host[:port][/path]` it talks to that server instead (the URL
+//! is read by `ftp_sansio::url`, RFC 1738): it changes into every directory segment of the
+//! path with `CWD`, lists it, and fetches the last segment, or `README` when the URL ends
+//! with `/`. So `/dir/` lists `dir` and fetches `dir/README`; `/dir/file` fetches `dir/file`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,7 +23,8 @@ use ftp_blocking::Ftp;
 use ftp_tests::{LocalServer, TestServer};
 
 mod common;
-use common::{init_logger, FtpUrl};
+use common::init_logger;
+use ftp_blocking::ftp_sansio::url::FtpUrl;
 
 const README: &str = "\
 This is the README of the ftp-rs demo server.
@@ -45,19 +48,17 @@ fn run(url: &FtpUrl) -> ftp_blocking::Result<()> {
     // >>> ftp = FTP('ftp.cwi.nl')
     let mut ftp = Ftp::new();
     ftp.set_debuglevel(2);
-    ftp.connect_host(&url.host, Some(url.port))?;
-    // >>> ftp.login()
-    ftp.login(&url.user, &url.password)?;
+    ftp.connect_host(url.host(), Some(url.port()))?;
+    // >>> ftp.login()                  (a URL without a user: "" and "", i.e. anonymous)
+    let (user, password) = url.credentials();
+    ftp.login(user, password)?;
 
-    let (dir, file) = match url.path.rsplit_once('/') {
-        Some((d, "")) => (d.to_owned(), "README".to_owned()),
-        Some((d, f)) => (d.to_owned(), f.to_owned()),
-        None if url.path.is_empty() => (String::new(), "README".to_owned()),
-        None => (String::new(), url.path.clone()),
-    };
-    if !dir.is_empty() {
-        ftp.cwd(&dir)?;
+    // RFC 1738: every directory segment of the URL is one CWD step; the last segment, when
+    // the URL does not end in `/`, is the file to fetch (README otherwise).
+    for step in url.directory() {
+        ftp.cwd(step)?;
     }
+    let file = url.file_name().unwrap_or("README");
     // >>> ftp.retrlines('LIST')
     let mut out = std::io::stdout().lock();
     ftp.retrlines("LIST", |line| {
@@ -88,7 +89,7 @@ fn main() -> ExitCode {
     let arg = std::env::args().nth(1);
     let (url, _server) = match arg.as_deref() {
         Some("-h" | "--help") => {
-            eprintln!("usage: demo [ftp://[user[:password]@]host[:port][/path]]");
+            eprintln!("usage: demo [ftp://[user[:password]@]host[:port][/dir/][file]]   (file: README by default)");
             return ExitCode::SUCCESS;
         }
         Some(url) => match FtpUrl::parse(url) {
@@ -105,12 +106,12 @@ fn main() -> ExitCode {
                     "demo: started an FTP server (libunftp) on {addr} over {}",
                     server.root().display()
                 );
-                let url = FtpUrl {
-                    user: String::new(),
-                    password: String::new(),
-                    host: addr.ip().to_string(),
-                    port: addr.port(),
-                    path: String::new(),
+                let url = match FtpUrl::parse(&format!("ftp://{addr}/")) {
+                    Ok(url) => url,
+                    Err(e) => {
+                        eprintln!("demo: {e}");
+                        return ExitCode::FAILURE;
+                    }
                 };
                 (url, Some(server))
             }

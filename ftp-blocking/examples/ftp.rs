@@ -1,28 +1,45 @@
 //! `ftp`: a small command-line FTP client on `ftp_blocking`.
 //!
 //! ```text
-//! ftp ls     [-v|-vv] [--active] ftp://host[:port]/dir/
-//! ftp get    [-v|-vv] [--active] [--continue] ftp://host/path/file [LOCAL]
-//! ftp put    [-v|-vv] [--active] LOCAL ftp://host/path/file
-//! ftp mirror [-v|-vv] [--active] ftp://host/dir/ LOCAL_DIR
+//! ftp [OPTIONS] ls     URL/dir/
+//! ftp [OPTIONS] get    URL/path/file [LOCAL]
+//! ftp [OPTIONS] put    LOCAL URL/path/[file]
+//! ftp [OPTIONS] mirror URL/dir/ LOCAL_DIR
+//!
+//! OPTIONS (anywhere on the line; `--` ends them):
+//!   -v, -vv         trace commands (-v) or the whole control connection (-vv, passwords masked)
+//!   --active        active mode (PORT/EPRT) instead of passive
+//!   -c, --continue  get: resume LOCAL.part from where it stopped
 //! ```
 //!
-//! URLs are `ftp://[user[:password]@]host[:port]/path` (anonymous without a user).
+//! URLs are `ftp://[user[:password]@]host[:port]/path` or `ftps://...` (implicit FTPS, port
+//! 990), read by `ftp_sansio::url` as RFC 1738 says: without a user the login is anonymous,
+//! every directory segment of the path is one `CWD` step, `;type=` and `#fragment` never
+//! reach the server.
 //!
-//! - `ls` prints the `LIST` lines of a directory.
-//! - `get` downloads a file (to its base name, or `LOCAL`); `--continue` resumes a partial
-//!   local file with `REST`.
+//! - `ls` changes into the directory (so a missing directory is a `550` to `CWD` and an
+//!   error: vsftpd answers `LIST` of a missing directory with `226` and nothing), then prints
+//!   the `LIST` lines.
+//! - `get` downloads a file (to its base name, to `LOCAL`, or into the folder `LOCAL`) into
+//!   `NAME.part` in the same folder and renames it to `NAME` when the whole file has
+//!   arrived: `NAME` is never a partial or wrong file. A missing remote file leaves nothing behind; an interrupted
+//!   download leaves `NAME.part`, which `--continue` resumes with `REST`. `--continue` on
+//!   a file that is already complete does nothing.
 //! - `put` uploads a local file (`STOR`).
 //! - `mirror` is the seed's `ftpmirror`: it copies a remote tree into a local folder,
 //!   skipping files whose size and modification time already match (the time of each file
 //!   it writes is set to the remote one), and refuses remote names that could escape the
 //!   target (`.`, `..`, `/`, `\`, NUL, control characters) or that would write through a
 //!   local symbolic link. Files are written to a temporary name and renamed when complete.
+//!   A file or folder that fails is reported and the mirror goes on; a summary line ends
+//!   every run.
 //!
-//! A progress bar is drawn on stderr when stderr is a terminal. `-v` traces one line per
-//! command, `-vv` the whole control connection (passwords masked).
+//! Exit status: 0 when everything was done, 1 when anything failed (after a summary line
+//! on stderr), 2 for a usage error. A progress bar is drawn on stderr when stderr is a
+//! terminal.
 
 use std::ffi::OsStr;
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Read, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -31,54 +48,83 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use ftp_blocking::ftp_sansio::listing::{check_local_name, UnsafeName};
+use ftp_blocking::ftp_sansio::url::{FtpUrl, Scheme, TypeCode, UrlError};
 use ftp_blocking::{EntryKind, Ftp, Timestamp};
 
 mod common;
-use common::{init_logger, FtpUrl};
+use common::init_logger;
 
 /// Why a command failed.
 #[derive(Debug)]
 enum CliError {
+    /// Wrong command line (exit status 2).
     Usage(String),
-    Ftp(ftp_blocking::Error),
-    Io(io::Error),
+    /// An FTP operation failed; `what` names it and its argument.
+    Ftp {
+        what: String,
+        err: ftp_blocking::Error,
+    },
+    /// A local file operation failed on `path`.
+    Io {
+        path: PathBuf,
+        err: io::Error,
+    },
+    /// A download stopped part way: `part` holds what arrived.
+    Interrupted {
+        part: PathBuf,
+        have: u64,
+        cause: Box<CliError>,
+    },
     Other(String),
 }
 
-impl std::fmt::Display for CliError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Usage(m) => write!(f, "{m}\n{USAGE}"),
-            CliError::Ftp(e) => write!(f, "{e}"),
-            CliError::Io(e) => write!(f, "{e}"),
+            CliError::Ftp { what, err } => write!(f, "{what}: {err}"),
+            CliError::Io { path, err } => write!(f, "{}: {err}", path.display()),
+            CliError::Interrupted { part, have, cause } => write!(
+                f,
+                "{cause}\n{have} bytes kept in {}: run the same command with --continue to resume",
+                part.display()
+            ),
             CliError::Other(m) => f.write_str(m),
         }
     }
 }
 
-impl From<ftp_blocking::Error> for CliError {
-    fn from(e: ftp_blocking::Error) -> Self {
-        CliError::Ftp(e)
+impl From<UrlError> for CliError {
+    fn from(e: UrlError) -> Self {
+        CliError::Usage(format!("bad URL: {e}"))
     }
 }
 
-impl From<io::Error> for CliError {
-    fn from(e: io::Error) -> Self {
-        CliError::Io(e)
+/// Names the FTP operation an error belongs to.
+trait Context<T> {
+    fn ctx(self, what: impl FnOnce() -> String) -> Result<T, CliError>;
+}
+
+impl<T> Context<T> for ftp_blocking::Result<T> {
+    fn ctx(self, what: impl FnOnce() -> String) -> Result<T, CliError> {
+        self.map_err(|err| CliError::Ftp { what: what(), err })
     }
 }
 
-impl From<common::UrlError> for CliError {
-    fn from(e: common::UrlError) -> Self {
-        CliError::Usage(e.to_string())
+/// Names the local path an I/O error is about.
+fn at(path: &Path) -> impl FnOnce(io::Error) -> CliError + '_ {
+    move |err| CliError::Io {
+        path: path.to_path_buf(),
+        err,
     }
 }
 
 const USAGE: &str = "usage:
-  ftp ls     [-v|-vv] [--active] ftp://[user[:pass]@]host[:port]/dir/
-  ftp get    [-v|-vv] [--active] [--continue] ftp://host/path/file [LOCAL]
-  ftp put    [-v|-vv] [--active] LOCAL ftp://host/path/file
-  ftp mirror [-v|-vv] [--active] ftp://host/dir/ LOCAL_DIR";
+  ftp [-v|-vv] [--active] ls                URL/dir/
+  ftp [-v|-vv] [--active] [--continue] get  URL/path/file [LOCAL]
+  ftp [-v|-vv] [--active] put               LOCAL URL/path/[file]
+  ftp [-v|-vv] [--active] mirror            URL/dir/ LOCAL_DIR
+URL: ftp://[user[:password]@]host[:port]/path or ftps://... (implicit FTPS); options go anywhere";
 
 // ---- progress bar ---------------------------------------------------------------------------
 
@@ -164,26 +210,38 @@ impl Progress {
 
 // ---- connecting -----------------------------------------------------------------------------
 
+#[derive(Debug)]
 struct Options {
     verbose: u8,
     active: bool,
     resume: bool,
+    help: bool,
+    /// The command and its operands, options removed.
     args: Vec<String>,
 }
 
+/// Splits options from operands; options may stand anywhere, `--` ends them.
 fn parse_options(args: &[String]) -> Result<Options, CliError> {
     let mut o = Options {
         verbose: 0,
         active: false,
         resume: false,
+        help: false,
         args: Vec::new(),
     };
+    let mut operands_only = false;
     for a in args {
+        if operands_only {
+            o.args.push(a.clone());
+            continue;
+        }
         match a.as_str() {
-            "-v" => o.verbose = o.verbose.max(1),
+            "--" => operands_only = true,
+            "-v" | "--verbose" => o.verbose = o.verbose.max(1),
             "-vv" => o.verbose = 2,
             "--active" => o.active = true,
             "-c" | "--continue" => o.resume = true,
+            "-h" | "--help" => o.help = true,
             s if s.starts_with('-') && s.len() > 1 => {
                 return Err(CliError::Usage(format!("unknown option {s}")))
             }
@@ -193,22 +251,69 @@ fn parse_options(args: &[String]) -> Result<Options, CliError> {
     Ok(o)
 }
 
-fn open(url: &FtpUrl, o: &Options) -> Result<Ftp, CliError> {
+/// `host:port` as a person writes it (IPv6 in brackets).
+fn host_port(url: &FtpUrl) -> String {
+    if url.host().contains(':') {
+        format!("[{}]:{}", url.host(), url.port())
+    } else {
+        format!("{}:{}", url.host(), url.port())
+    }
+}
+
+/// Implicit FTPS: TLS from the first byte, certificates checked against the webpki roots.
+#[cfg(feature = "tls")]
+fn connect_ftps(ftp: &mut Ftp, url: &FtpUrl, peer: &str) -> Result<(), CliError> {
+    let tls = ftp_blocking::tls::TlsConfig::new();
+    ftp.connect_host_implicit_tls(url.host(), Some(url.port()), &tls)
+        .ctx(|| format!("connect (implicit FTPS) to {peer}"))?;
+    Ok(())
+}
+
+#[cfg(not(feature = "tls"))]
+fn connect_ftps(_: &mut Ftp, _: &FtpUrl, _: &str) -> Result<(), CliError> {
+    Err(CliError::Usage(
+        "ftps:// needs ftp-blocking's `tls` feature".into(),
+    ))
+}
+
+/// Connects, logs in (anonymously without a user in the URL) and changes into `dirs`, one
+/// `CWD` per URL segment (RFC 1738 §3.2.2).
+fn open(url: &FtpUrl, dirs: &[String], o: &Options) -> Result<Ftp, CliError> {
     let mut ftp = Ftp::new();
     ftp.set_debuglevel(o.verbose);
     ftp.set_timeout(Some(Duration::from_secs(30)));
     ftp.set_pasv(!o.active);
-    ftp.connect_host(&url.host, Some(url.port))?;
-    ftp.login(&url.user, &url.password)?;
+    let peer = host_port(url);
+    match url.scheme() {
+        Scheme::Ftp => {
+            ftp.connect_host(url.host(), Some(url.port()))
+                .ctx(|| format!("connect to {peer}"))?;
+        }
+        Scheme::Ftps => connect_ftps(&mut ftp, url, &peer)?,
+    }
+    let (user, password) = url.credentials();
+    ftp.login(user, password).ctx(|| {
+        let who = if user.is_empty() { "anonymous" } else { user };
+        format!("login to {peer} as {who}")
+    })?;
+    #[cfg(feature = "tls")]
+    if url.scheme() == Scheme::Ftps {
+        ftp.prot_p().ctx(|| "PROT P".into())?;
+    }
+    for step in dirs {
+        ftp.cwd(step).ctx(|| format!("CWD {step}"))?;
+    }
     Ok(ftp)
 }
 
-/// The last `/`-separated part of a remote path.
-fn base_name(path: &str) -> &str {
-    path.trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or(path)
+/// Refuses `;type=a`: this client transfers files in binary (`TYPE I`) only.
+fn binary_only(url: &FtpUrl) -> Result<(), CliError> {
+    if url.typecode() == Some(TypeCode::Ascii) {
+        return Err(CliError::Usage(
+            "ASCII transfers (;type=a) are not supported: the file is copied as is".into(),
+        ));
+    }
+    Ok(())
 }
 
 // ---- ls, get, put ---------------------------------------------------------------------------
@@ -218,72 +323,199 @@ fn cmd_ls(o: &Options) -> Result<(), CliError> {
         return Err(CliError::Usage("ls takes one URL".into()));
     };
     let url = FtpUrl::parse(url)?;
-    let mut ftp = open(&url, o)?;
-    let path = url.path.trim_end_matches('/');
+    // Every segment is a directory to enter: a missing one fails at its CWD (vsftpd, asked to
+    // LIST a missing directory, answers 226 with no lines, which would look like an empty one).
+    let mut ftp = open(&url, url.segments(), o)?;
+    let lines = ftp
+        .dir(None::<&str>)
+        .ctx(|| format!("LIST {}", url.path()))?;
     let mut out = io::stdout().lock();
-    let dir = if path.is_empty() { None } else { Some(path) };
-    for line in ftp.dir(dir)? {
-        writeln!(out, "{line}")?;
+    for line in lines {
+        writeln!(out, "{line}").map_err(at(Path::new("<stdout>")))?;
     }
-    ftp.quit()?;
+    ftp.quit().ok();
     Ok(())
 }
 
-/// Downloads `remote` into `local`; with `resume`, continues a partial `local` file.
-/// Returns the bytes transferred.
-fn get(ftp: &mut Ftp, remote: &str, local: &Path, resume: bool) -> Result<u64, CliError> {
-    let have = if resume {
-        match fs::metadata(local) {
-            Ok(m) => m.len(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(e.into()),
-        }
-    } else {
-        0
-    };
+/// How a download ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Got {
+    /// The bytes transferred now (not counting a resumed `.part`).
+    Received(u64),
+    /// `--continue` on a file that was already complete: its size.
+    AlreadyComplete(u64),
+}
+
+/// `NAME.part` next to `local`.
+fn part_path(local: &Path, suffix: &str) -> PathBuf {
+    let mut name = local.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    local.with_file_name(name)
+}
+
+/// Downloads `remote` into `part`, then renames it to `local`: `local` only ever holds a
+/// complete file. With `resume`, continues what `part` holds (`REST`); a complete `local`
+/// without a `part` is left as it is. The `.part` file is created only once the server has
+/// opened the download, so a missing remote file leaves nothing; an interrupted download
+/// keeps `part` ([`CliError::Interrupted`]).
+fn download(
+    ftp: &mut Ftp,
+    remote: &str,
+    local: &Path,
+    part: &Path,
+    resume: bool,
+) -> Result<Got, CliError> {
     let size = ftp.size(remote).ok();
-    if let Some(size) = size {
-        if have == size && resume {
-            eprintln!("{}: already complete ({size} bytes)", local.display());
-            return Ok(0);
+    let mut have = 0;
+    if resume {
+        match fs::metadata(part) {
+            Ok(m) => have = m.len(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::metadata(local) {
+                Ok(m) if size == Some(m.len()) => return Ok(Got::AlreadyComplete(m.len())),
+                Ok(m) => {
+                    return Err(CliError::Other(format!(
+                        "{}: exists ({} bytes) and is not the remote file ({}); there is no {} \
+                         to resume: run without --continue to replace it",
+                        local.display(),
+                        m.len(),
+                        size.map_or("size unknown".into(), |s| format!("{s} bytes")),
+                        part.display()
+                    )))
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(at(local)(e)),
+            },
+            Err(e) => return Err(at(part)(e)),
         }
-        if have > size {
-            return Err(CliError::Other(format!(
-                "{}: local file ({have} bytes) is longer than the remote one ({size} bytes)",
-                local.display()
-            )));
+        if let Some(size) = size {
+            if have > size {
+                return Err(CliError::Other(format!(
+                    "{}: {have} bytes, longer than the remote file ({size} bytes): remove it \
+                     to download again",
+                    part.display()
+                )));
+            }
+            if have == size {
+                fs::rename(part, local).map_err(at(local))?;
+                return Ok(Got::AlreadyComplete(size));
+            }
         }
     }
-    let mut file = if have > 0 {
-        OpenOptions::new().append(true).open(local)?
-    } else {
-        File::create(local)?
-    };
+    // The server opens the download first: a missing file fails here and nothing is created.
     let rest = (have > 0).then_some(have);
-    let mut reader = ftp.retr_reader(remote, rest)?;
-    let mut progress = Progress::new(base_name(remote), size, have);
+    let mut reader = ftp
+        .retr_reader(remote, rest)
+        .ctx(|| format!("RETR {remote}"))?;
+    let opened = if have > 0 {
+        open_part_for_append(part)
+    } else {
+        create_part(part)
+    };
+    let mut file = match opened {
+        Ok(f) => f,
+        Err(e) => {
+            reader.abort().ok();
+            return Err(at(part)(e));
+        }
+    };
+    let mut progress = Progress::new(
+        &String::from_utf8_lossy(base_name(remote.as_bytes())),
+        size,
+        have,
+    );
     let mut buf = vec![0u8; 64 * 1024];
     let mut moved = 0u64;
-    loop {
+    // `Err((error, abort))`: the copy failed; `abort`: send ABOR (the local side failed).
+    let copied: Result<(), (CliError, bool)> = loop {
         let n = match reader.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => break Ok(()),
             Ok(n) => n,
-            Err(e) => {
-                drop(reader);
-                return Err(e.into());
+            Err(err) => {
+                let what = format!("RETR {remote}");
+                break Err((
+                    CliError::Ftp {
+                        what,
+                        err: err.into(),
+                    },
+                    false,
+                ));
             }
         };
         if let Err(e) = file.write_all(&buf[..n]) {
-            reader.abort().ok();
-            return Err(e.into());
+            break Err((at(part)(e), true));
         }
         moved += n as u64;
         progress.add(n);
-    }
-    reader.finish()?;
+    };
+    let failed = match copied {
+        Err((e, abort)) => {
+            if abort {
+                reader.abort().ok();
+            } else {
+                drop(reader);
+            }
+            Some(e)
+        }
+        Ok(()) => match reader.finish() {
+            Err(err) => Some(CliError::Ftp {
+                what: format!("RETR {remote}"),
+                err,
+            }),
+            Ok(_) => match size {
+                Some(size) if have + moved != size => Some(CliError::Other(format!(
+                    "RETR {remote}: {} of {size} bytes arrived",
+                    have + moved
+                ))),
+                _ => None,
+            },
+        },
+    };
     progress.finish();
-    file.sync_all()?;
-    Ok(moved)
+    if let Some(cause) = failed {
+        if have + moved == 0 {
+            // nothing arrived: no `.part` worth keeping
+            let _ = fs::remove_file(part);
+            return Err(cause);
+        }
+        let _ = file.sync_all();
+        return Err(CliError::Interrupted {
+            part: part.to_path_buf(),
+            have: have + moved,
+            cause: Box::new(cause),
+        });
+    }
+    file.sync_all().map_err(at(part))?;
+    drop(file);
+    fs::rename(part, local).map_err(at(local))?;
+    Ok(Got::Received(moved))
+}
+
+/// Creates `part` afresh: an old one, or a symbolic link planted under its name, is removed
+/// first, and `create_new` never follows a link.
+fn create_part(part: &Path) -> io::Result<File> {
+    match fs::remove_file(part) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    OpenOptions::new().write(true).create_new(true).open(part)
+}
+
+/// Opens the `.part` of an earlier run to append to it; refuses anything but a plain file.
+fn open_part_for_append(part: &Path) -> io::Result<File> {
+    let meta = fs::symlink_metadata(part)?;
+    if !meta.is_file() {
+        return Err(io::Error::other(
+            "not a plain file (a symbolic link?): refusing to resume into it",
+        ));
+    }
+    OpenOptions::new().append(true).open(part)
+}
+
+/// The last `/`-separated part of a remote path.
+fn base_name(path: &[u8]) -> &[u8] {
+    let trimmed = path.strip_suffix(b"/").unwrap_or(path);
+    trimmed.rsplit(|&b| b == b'/').next().unwrap_or(trimmed)
 }
 
 fn cmd_get(o: &Options) -> Result<(), CliError> {
@@ -297,22 +529,28 @@ fn cmd_get(o: &Options) -> Result<(), CliError> {
         }
     };
     let url = FtpUrl::parse(url)?;
-    if url.path.is_empty() || url.path.ends_with('/') {
-        return Err(CliError::Usage("get needs the URL of a file".into()));
-    }
+    binary_only(&url)?;
+    let Some(name) = url.file_name() else {
+        return Err(CliError::Usage(
+            "get needs the URL of a file (not ending in /)".into(),
+        ));
+    };
+    // LOCAL names the file, or a folder to put it in under its remote name
     let local = match local {
-        Some(l) => l,
-        None => {
-            let name = base_name(&url.path);
+        Some(l) if !l.is_dir() => l,
+        folder => {
             check_name(name.as_bytes())
                 .map_err(|why| CliError::Other(format!("refusing remote name {name:?}: {why}")))?;
-            PathBuf::from(name)
+            folder.unwrap_or_default().join(name)
         }
     };
-    let mut ftp = open(&url, o)?;
-    let n = get(&mut ftp, &url.path, &local, o.resume)?;
-    eprintln!("{}: {n} bytes received", local.display());
-    ftp.quit()?;
+    let part = part_path(&local, ".part");
+    let mut ftp = open(&url, url.directory(), o)?;
+    match download(&mut ftp, name, &local, &part, o.resume)? {
+        Got::AlreadyComplete(n) => eprintln!("{}: already complete ({n} bytes)", local.display()),
+        Got::Received(n) => eprintln!("{}: {n} bytes received", local.display()),
+    }
+    ftp.quit().ok();
     Ok(())
 }
 
@@ -321,19 +559,21 @@ fn cmd_put(o: &Options) -> Result<(), CliError> {
         return Err(CliError::Usage("put takes a local file and a URL".into()));
     };
     let url = FtpUrl::parse(url)?;
-    let mut remote = url.path.clone();
-    if remote.is_empty() || remote.ends_with('/') {
-        let name = Path::new(local)
+    binary_only(&url)?;
+    let local = Path::new(local);
+    let remote = match url.file_name() {
+        Some(name) => name.to_owned(),
+        None => local
             .file_name()
             .and_then(OsStr::to_str)
-            .ok_or_else(|| CliError::Usage(format!("{local}: no file name")))?;
-        remote.push_str(name);
-    }
-    let mut file = File::open(local)?;
-    let total = file.metadata()?.len();
-    let mut ftp = open(&url, o)?;
-    let mut writer = ftp.stor_writer(&remote)?;
-    let mut progress = Progress::new(base_name(&remote), Some(total), 0);
+            .ok_or_else(|| CliError::Usage(format!("{}: no file name", local.display())))?
+            .to_owned(),
+    };
+    let mut file = File::open(local).map_err(at(local))?;
+    let total = file.metadata().map_err(at(local))?.len();
+    let mut ftp = open(&url, url.directory(), o)?;
+    let mut writer = ftp.stor_writer(&remote).ctx(|| format!("STOR {remote}"))?;
+    let mut progress = Progress::new(&remote, Some(total), 0);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match file.read(&mut buf) {
@@ -341,19 +581,22 @@ fn cmd_put(o: &Options) -> Result<(), CliError> {
             Ok(n) => n,
             Err(e) => {
                 writer.abort().ok();
-                return Err(e.into());
+                return Err(at(local)(e));
             }
         };
-        if let Err(e) = writer.write_all(&buf[..n]) {
+        if let Err(err) = writer.write_all(&buf[..n]) {
             drop(writer);
-            return Err(e.into());
+            return Err(CliError::Ftp {
+                what: format!("STOR {remote}"),
+                err: err.into(),
+            });
         }
         progress.add(n);
     }
-    writer.finish()?;
+    writer.finish().ctx(|| format!("STOR {remote}"))?;
     progress.finish();
     eprintln!("{remote}: {total} bytes sent");
-    ftp.quit()?;
+    ftp.quit().ok();
     Ok(())
 }
 
@@ -381,8 +624,17 @@ struct MirrorStats {
     downloaded: usize,
     skipped: usize,
     refused: usize,
+    failed: usize,
     dirs: usize,
     bytes: u64,
+}
+
+impl MirrorStats {
+    /// Reports a failure that does not stop the mirror.
+    fn fail(&mut self, e: &CliError) {
+        eprintln!("mirror: failed: {e}");
+        self.failed += 1;
+    }
 }
 
 fn exact_seconds(t: &Timestamp) -> Option<i64> {
@@ -395,8 +647,13 @@ fn exact_seconds(t: &Timestamp) -> Option<i64> {
 
 fn remote_entries(ftp: &mut Ftp, dir: &str) -> Result<Vec<RemoteEntry>, CliError> {
     let arg = if dir.is_empty() { None } else { Some(dir) };
+    let shown = if dir.is_empty() { "." } else { dir };
     let mlsd = ftp.features().is_some_and(|f| f.contains("MLST"));
-    let entries = if mlsd { ftp.mlsd(arg)? } else { ftp.list(arg)? };
+    let entries = if mlsd {
+        ftp.mlsd(arg).ctx(|| format!("MLSD {shown}"))?
+    } else {
+        ftp.list(arg).ctx(|| format!("LIST {shown}"))?
+    };
     let mut out = Vec::new();
     for e in entries {
         let mut entry = RemoteEntry {
@@ -434,7 +691,14 @@ fn local_mtime(m: &fs::Metadata) -> Option<i64> {
     })
 }
 
-/// Copies the remote directory `remote` into `local` (created if needed), recursively.
+/// Whether an FTP error leaves the session unusable, so that the mirror must stop.
+fn fatal(ftp: &Ftp, e: &CliError) -> bool {
+    matches!(e, CliError::Ftp { .. } | CliError::Interrupted { .. }) && !ftp.is_connected()
+}
+
+/// Copies the remote directory `remote` into `local` (created if needed), recursively. A file
+/// or folder that fails is counted in `stats` and reported, and the mirror goes on; only a
+/// lost connection (or a failure at the top folder) ends it with an error.
 fn mirror(
     ftp: &mut Ftp,
     remote: &str,
@@ -455,7 +719,7 @@ fn mirror(
             )))
         }
         Ok(_) => {}
-        Err(_) => fs::create_dir_all(local)?,
+        Err(_) => fs::create_dir_all(local).map_err(at(local))?,
     }
     stats.dirs += 1;
     for e in remote_entries(ftp, remote)? {
@@ -472,10 +736,19 @@ fn mirror(
         }
         let target = local.join(OsStr::from_bytes(&e.name));
         let remote_path = String::from_utf8_lossy(&join_remote(remote, &e.name)).into_owned();
-        match e.kind {
-            EntryKind::Dir => mirror(ftp, &remote_path, &target, stats)?,
-            EntryKind::File => mirror_file(ftp, &e, &remote_path, &target, stats)?,
-            _ => eprintln!("mirror: skipping {remote_path}: not a file or directory"),
+        let result = match e.kind {
+            EntryKind::Dir => mirror(ftp, &remote_path, &target, stats),
+            EntryKind::File => mirror_file(ftp, &e, &remote_path, &target, stats),
+            _ => {
+                eprintln!("mirror: skipping {remote_path}: not a file or directory");
+                Ok(())
+            }
+        };
+        if let Err(err) = result {
+            if fatal(ftp, &err) {
+                return Err(err);
+            }
+            stats.fail(&err);
         }
     }
     Ok(())
@@ -516,15 +789,16 @@ fn mirror_file(
         _ => {}
     }
     // Into a temporary name first: an interrupted run never leaves a half file that a later
-    // run would take as complete.
-    let mut part_name = target.file_name().unwrap_or_default().to_os_string();
-    part_name.push(".ftp-part");
-    let part = target.with_file_name(part_name);
-    let moved = match get(ftp, remote_path, &part, false) {
-        Ok(n) => n,
+    // run would take as complete. (Not `NAME.part`, which a remote file may be called.)
+    let part = part_path(target, ".ftp-part");
+    let moved = match download(ftp, remote_path, target, &part, false) {
+        Ok(Got::Received(n) | Got::AlreadyComplete(n)) => n,
         Err(err) => {
             let _ = fs::remove_file(&part);
-            return Err(err);
+            return Err(match err {
+                CliError::Interrupted { cause, .. } => *cause,
+                other => other,
+            });
         }
     };
     if let Some(secs) = e.mtime {
@@ -533,9 +807,12 @@ fn mirror_file(
         } else {
             UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
         };
-        File::options().write(true).open(&part)?.set_modified(t)?;
+        File::options()
+            .write(true)
+            .open(target)
+            .and_then(|f| f.set_modified(t))
+            .map_err(at(target))?;
     }
-    fs::rename(&part, target)?;
     stats.downloaded += 1;
     stats.bytes += moved;
     Ok(())
@@ -548,44 +825,62 @@ fn cmd_mirror(o: &Options) -> Result<(), CliError> {
         ));
     };
     let url = FtpUrl::parse(url)?;
-    let mut ftp = open(&url, o)?;
+    let mut ftp = open(&url, url.segments(), o)?;
     let mut stats = MirrorStats::default();
-    mirror(
-        &mut ftp,
-        url.path.trim_end_matches('/'),
-        Path::new(local),
-        &mut stats,
-    )?;
+    let result = mirror(&mut ftp, "", Path::new(local), &mut stats);
     eprintln!(
-        "mirror: {} downloaded ({}), {} up to date, {} refused, {} directories",
+        "mirror: {} downloaded ({}), {} up to date, {} refused, {} failed, {} directories",
         stats.downloaded,
         human(stats.bytes as f64),
         stats.skipped,
         stats.refused,
+        stats.failed,
         stats.dirs
     );
-    ftp.quit()?;
+    result?;
+    ftp.quit().ok();
+    if stats.failed + stats.refused > 0 {
+        return Err(CliError::Other(format!(
+            "mirror incomplete: {} failed, {} refused",
+            stats.failed, stats.refused
+        )));
+    }
     Ok(())
 }
 
 fn main() -> ExitCode {
     init_logger();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((cmd, rest)) = args.split_first() else {
+    let o = match parse_options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("ftp: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if o.help {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let Some(cmd) = o.args.first().cloned() else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let result = parse_options(rest).and_then(|o| match cmd.as_str() {
+    let o = Options {
+        args: o.args[1..].to_vec(),
+        ..o
+    };
+    let result = match cmd.as_str() {
         "ls" => cmd_ls(&o),
         "get" => cmd_get(&o),
         "put" => cmd_put(&o),
         "mirror" => cmd_mirror(&o),
-        "-h" | "--help" | "help" => {
+        "help" => {
             println!("{USAGE}");
             Ok(())
         }
         other => Err(CliError::Usage(format!("unknown command {other:?}"))),
-    });
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ CliError::Usage(_)) => {
@@ -593,7 +888,7 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("ftp: {e}");
+            eprintln!("ftp: {cmd} failed: {e}");
             ExitCode::FAILURE
         }
     }
@@ -728,7 +1023,7 @@ mod tests {
         let mut stats = MirrorStats::default();
         let err = mirror(&mut ftp, "lf", &target.path().join("lf"), &mut stats).unwrap_err();
         assert!(
-            matches!(&err, CliError::Ftp(e) if e.kind() == ftp_blocking::ErrorKind::Protocol),
+            matches!(&err, CliError::Ftp { err, .. } if err.kind() == ftp_blocking::ErrorKind::Protocol),
             "{err}"
         );
         assert_eq!(fs::read_dir(target.path().join("lf")).unwrap().count(), 0);
@@ -753,41 +1048,71 @@ mod tests {
     }
 
     #[test]
-    fn get_continue_resumes_with_rest() {
+    fn get_continue_resumes_the_part_file() {
         let server = LocalServer::start();
         let data = payload(500_000, 13);
         server.write_file("dl.bin", &data).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let local = dir.path().join("dl.bin");
+        let part = part_path(&local, ".part");
         // a partial earlier download
-        fs::write(&local, &data[..123_456]).unwrap();
+        fs::write(&part, &data[..123_456]).unwrap();
         let mut ftp = login(&server);
-        let n = get(&mut ftp, "dl.bin", &local, true).unwrap();
-        assert_eq!(n, (data.len() - 123_456) as u64);
+        let got = download(&mut ftp, "dl.bin", &local, &part, true).unwrap();
+        assert_eq!(got, Got::Received((data.len() - 123_456) as u64));
         assert_eq!(fs::read(&local).unwrap(), data);
+        assert!(!part.exists());
         // complete: nothing to do
-        assert_eq!(get(&mut ftp, "dl.bin", &local, true).unwrap(), 0);
-        // longer than the remote file: refused, file untouched
-        fs::write(&local, payload(600_000, 3)).unwrap();
-        assert!(get(&mut ftp, "dl.bin", &local, true).is_err());
-        assert_eq!(fs::metadata(&local).unwrap().len(), 600_000);
+        let got = download(&mut ftp, "dl.bin", &local, &part, true).unwrap();
+        assert_eq!(got, Got::AlreadyComplete(data.len() as u64));
+        // a .part longer than the remote file: refused, untouched
+        fs::write(&part, payload(600_000, 3)).unwrap();
+        assert!(download(&mut ftp, "dl.bin", &local, &part, true).is_err());
+        assert_eq!(fs::metadata(&part).unwrap().len(), 600_000);
+        fs::remove_file(&part).unwrap();
+        // a different file under the final name is not taken for a partial one
+        fs::write(&local, b"other").unwrap();
+        assert!(download(&mut ftp, "dl.bin", &local, &part, true).is_err());
+        assert_eq!(fs::read(&local).unwrap(), b"other");
         // without --continue the file is replaced
-        assert_eq!(
-            get(&mut ftp, "dl.bin", &local, false).unwrap(),
-            data.len() as u64
-        );
+        let got = download(&mut ftp, "dl.bin", &local, &part, false).unwrap();
+        assert_eq!(got, Got::Received(data.len() as u64));
         assert_eq!(fs::read(&local).unwrap(), data);
+        // a symbolic link planted under the .part name is replaced, never written through
+        let outside = dir.path().join("outside.txt");
+        fs::write(&outside, b"untouched").unwrap();
+        std::os::unix::fs::symlink(&outside, &part).unwrap();
+        let got = download(&mut ftp, "dl.bin", &local, &part, false).unwrap();
+        assert_eq!(got, Got::Received(data.len() as u64));
+        assert_eq!(fs::read(&outside).unwrap(), b"untouched");
+        std::os::unix::fs::symlink(&outside, &part).unwrap();
+        assert!(download(&mut ftp, "dl.bin", &local, &part, true).is_err());
+        assert_eq!(fs::read(&outside).unwrap(), b"untouched");
+        fs::remove_file(&part).unwrap();
+        // a missing remote file leaves nothing
+        let missing = dir.path().join("missing.bin");
+        let missing_part = part_path(&missing, ".part");
+        let err = download(&mut ftp, "missing.bin", &missing, &missing_part, false).unwrap_err();
+        assert!(err.to_string().starts_with("RETR missing.bin: "), "{err}");
+        assert!(!missing.exists() && !missing_part.exists());
         assert_eq!(ftp.pwd().unwrap(), "/");
     }
 
     #[test]
     fn options_and_names() {
-        let o = parse_options(&["-vv".into(), "--continue".into(), "x".into()]).unwrap();
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let o = parse_options(&args(&["-vv", "get", "--continue", "x"])).unwrap();
         assert_eq!((o.verbose, o.resume, o.active), (2, true, false));
-        assert_eq!(o.args, ["x"]);
-        assert!(parse_options(&["--bogus".into()]).is_err());
-        assert_eq!(base_name("a/b/c.txt"), "c.txt");
-        assert_eq!(base_name("dir/"), "dir");
+        assert_eq!(o.args, ["get", "x"]);
+        let o = parse_options(&args(&["ls", "--", "-v"])).unwrap();
+        assert_eq!((o.verbose, &o.args[..]), (0, &args(&["ls", "-v"])[..]));
+        assert!(parse_options(&args(&["--bogus"])).is_err());
+        assert_eq!(base_name(b"a/b/c.txt"), b"c.txt");
+        assert_eq!(base_name(b"dir/"), b"dir");
+        assert_eq!(
+            part_path(Path::new("d/f.bin"), ".part"),
+            Path::new("d/f.bin.part")
+        );
         assert_eq!(human(1536.0), "1.5 KiB");
     }
 }

@@ -38,13 +38,22 @@
 //!
 //! Debug output ([`Ftp::set_debuglevel`]) goes through the [`log`] facade at the `info`
 //! level, target `ftp_blocking`; passwords are masked.
+//!
+//! # Features and Rust version
+//!
+//! - `tls`: explicit and implicit FTPS through rustls (the `tls` module); needs Rust 1.85
+//!   (rustls depends on zeroize).
+//!
+//! Without features the crate builds with Rust 1.80.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod conn;
 mod data;
 mod error;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 
 use std::io::{self, BufRead, Read};

@@ -715,6 +715,7 @@ fn as_tls_failure(e: Error) -> Error {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 impl Ftp {
     /// Explicit FTPS (ftplib's `FTP_TLS(host)` + `auth()`): connects to `host` on `port`,
     /// reads the greeting and upgrades the control connection with `AUTH TLS`, verifying the

@@ -11,8 +11,13 @@
 //! - [`listing`]: `LIST` and `MLSD`/`MLST` parsers.
 //! - [`ascii`]: streaming CRLF <-> LF transforms for ASCII-mode transfers.
 //! - [`time`]: timestamps with the precision a server gave.
+//!
+//! # Rust version
+//!
+//! Rust 1.80 or newer; with the `tls` feature (rustls, which depends on zeroize) 1.85 or newer.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod ascii;
 pub mod command;
@@ -20,3 +25,4 @@ pub mod listing;
 pub mod reply;
 pub mod session;
 pub mod time;
+pub mod url;

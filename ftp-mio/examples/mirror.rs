@@ -2,26 +2,44 @@
 //! line.
 //!
 //! ```text
-//! cargo run -p ftp-mio --example mirror -- [ftp://user:pass@host:port/path] [-n SESSIONS] [-o DIR]
+//! cargo run -p ftp-mio --example mirror -- [ftp://user:pass@host:port/path/] [-n SESSIONS] [-o DIR]
 //! ```
 //!
-//! Without a URL it starts the in-process libunftp test server over a generated tree (three
-//! levels, a few hundred files), mirrors it and checks every byte. Directories are listed with
-//! `LIST` (parsed by `ftp_sansio::listing`), files fetched with `RETR` straight into local files;
-//! each session keeps two operations queued so the next command goes out the moment a reply
-//! arrives. Name resolution happens once, before the event loop (it may block); everything
-//! after is non-blocking.
+//! Options may stand anywhere (`--` ends them). Without a URL it starts the in-process
+//! libunftp test server over a generated tree (three levels, a few hundred files), mirrors it
+//! and checks every byte. The URL is read by `ftp_sansio::url` (RFC 1738): anonymous without a
+//! user, and every path segment is one `CWD` step of each session before it lists anything.
+//! Directories are listed with `LIST` (parsed by `ftp_sansio::listing`), files fetched with
+//! `RETR`; each session keeps a few operations queued so the next command goes out the moment
+//! a reply arrives. Name resolution happens once, before the event loop (it may block);
+//! everything after is non-blocking.
+//!
+//! What it writes: every remote name passes `ftp_sansio::listing::check_local_name` first
+//! (no `.`, `..`, `/`, `\`, NUL or control characters), and is refused otherwise; nothing is
+//! written through a local symbolic link. A file is downloaded into `NAME.ftp-part` (created
+//! afresh, never through a link) and renamed to `NAME` only when its transfer succeeded with
+//! the size the listing announced; a failed one leaves nothing. A failure is reported and the
+//! mirror goes on with the rest.
+//!
+//! Exit status: 0 when every file arrived, 1 when anything failed or was refused (a refused
+//! connection, a wrong password, a file, a local folder), 2 for a usage error; a summary line
+//! is printed in every case.
 
-use std::collections::{HashMap, VecDeque};
-use std::io::Write;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ffi::OsStr;
+use std::fs::{self, OpenOptions};
+use std::io::{IsTerminal, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ftp_mio::{OpId, SessionId, Sessions};
-use ftp_sansio::listing::{parse_list, EntryKind};
+use ftp_sansio::listing::{check_local_name, parse_list, EntryKind};
 use ftp_sansio::session::{Config, Outcome};
 use ftp_sansio::time::Timestamp;
+use ftp_sansio::url::{FtpUrl, Scheme};
 use mio::{Events, Poll, Token};
 
 /// Where to fetch from.
@@ -29,75 +47,170 @@ struct Target {
     addr: SocketAddr,
     user: String,
     password: String,
-    path: String,
+    /// The `CWD` steps to the top folder (RFC 1738: one per URL segment).
+    cwd: Vec<String>,
 }
 
-/// One piece of work.
+/// One piece of work. Remote paths are relative to the top folder, as bytes (names need not
+/// be UTF-8).
 enum Job {
     /// List a remote directory; its entries become more jobs.
-    List { remote: String, local: PathBuf },
+    List { remote: Vec<u8>, local: PathBuf },
     /// Fetch a remote file into a local one.
-    Get { remote: String, local: PathBuf },
+    Get {
+        remote: Vec<u8>,
+        local: PathBuf,
+        size: Option<u64>,
+    },
 }
 
-fn main() {
-    let mut url = None;
-    let mut sessions = 8usize;
-    let mut out = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
+const USAGE: &str = "usage: mirror [ftp://[user[:pass]@]host[:port]/path/] [-n SESSIONS] [-o DIR]";
+
+/// The command line.
+#[derive(Debug, PartialEq, Eq)]
+struct Args {
+    url: Option<String>,
+    sessions: usize,
+    out: Option<PathBuf>,
+    help: bool,
+}
+
+/// Parses the command line (without the program name); options may stand anywhere.
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let mut parsed = Args {
+        url: None,
+        sessions: 8,
+        out: None,
+        help: false,
+    };
+    let mut it = args.iter();
+    let mut operands_only = false;
+    while let Some(a) = it.next() {
         match a.as_str() {
-            "-n" => sessions = args.next().and_then(|n| n.parse().ok()).unwrap_or(8).max(1),
-            "-o" => out = args.next().map(PathBuf::from),
-            "-h" | "--help" => {
-                eprintln!("usage: mirror [ftp://user:pass@host:port/path] [-n SESSIONS] [-o DIR]");
-                return;
+            _ if operands_only => {}
+            "--" => {
+                operands_only = true;
+                continue;
             }
-            _ => url = Some(a),
+            "-n" | "--sessions" => {
+                let n = it.next().ok_or("-n needs a number of sessions")?;
+                parsed.sessions = match n.parse::<usize>() {
+                    Ok(n @ 1..=4096) => n,
+                    _ => return Err(format!("-n {n:?}: expected a number from 1 to 4096")),
+                };
+                continue;
+            }
+            "-o" | "--output" => {
+                let dir = it.next().ok_or("-o needs a folder")?;
+                parsed.out = Some(PathBuf::from(dir));
+                continue;
+            }
+            "-h" | "--help" => {
+                parsed.help = true;
+                continue;
+            }
+            s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option {s}")),
+            _ => {}
+        }
+        if parsed.url.replace(a.clone()).is_some() {
+            return Err("only one URL, please".into());
         }
     }
+    Ok(parsed)
+}
 
-    // The default server lives as long as `_server`.
-    let (target, _server) = match url {
-        Some(u) => match parse_url(&u) {
-            Ok(t) => (t, None),
-            Err(e) => {
-                eprintln!("bad URL {u:?}: {e}");
-                std::process::exit(2);
+/// Resolves a URL into a [`Target`] (the one blocking step, before the event loop).
+fn target_of(url: &FtpUrl) -> Result<Target, String> {
+    if url.scheme() == Scheme::Ftps {
+        return Err("ftps:// is not supported by this example".into());
+    }
+    let addr = (url.host(), url.port())
+        .to_socket_addrs()
+        .map_err(|e| format!("{}: {e}", url.host()))?
+        .next()
+        .ok_or_else(|| format!("{}: the host has no address", url.host()))?;
+    let (user, password) = url.credentials();
+    Ok(Target {
+        addr,
+        user: user.to_owned(),
+        password: password.to_owned(),
+        cwd: url.segments().to_vec(),
+    })
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse_args(&args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("mirror: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.help {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    // The default server lives as long as `server`.
+    let (target, server) = match &args.url {
+        Some(u) => {
+            let url = match FtpUrl::parse(u) {
+                Ok(url) => url,
+                Err(e) => {
+                    eprintln!("mirror: bad URL: {e}\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            match target_of(&url) {
+                Ok(t) => (t, None),
+                Err(e) => {
+                    eprintln!("mirror: {e}\nmirror: nothing copied");
+                    return ExitCode::FAILURE;
+                }
             }
-        },
+        }
         None => {
             let (t, server) = demo_server();
             (t, Some(server))
         }
     };
-    let out = out.unwrap_or_else(|| {
+    let out = args.out.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("ftp-mio-mirror-{}", std::process::id()))
     });
-    std::fs::create_dir_all(&out).expect("output directory");
+    if let Err(e) = fs::create_dir_all(&out) {
+        eprintln!("mirror: {}: {e}\nmirror: nothing copied", out.display());
+        return ExitCode::FAILURE;
+    }
 
     let started = Instant::now();
-    let stats = mirror(&target, sessions, &out);
-    eprintln!();
-    println!(
-        "{} files, {} directories, {:.1} MiB in {:.2?} with {} sessions on one thread; {} failures; into {}",
+    let stats = mirror(&target, args.sessions, &out);
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    for f in &stats.failures {
+        eprintln!("mirror: failed: {f}");
+    }
+    eprintln!(
+        "mirror: {} files, {} directories, {:.1} MiB in {:.2?} with {} sessions on one thread; {} refused, {} failures; into {}",
         stats.files,
         stats.dirs,
         stats.bytes as f64 / (1 << 20) as f64,
         started.elapsed(),
-        sessions,
+        args.sessions,
+        stats.refused,
         stats.failures.len(),
         out.display()
     );
-    for f in &stats.failures {
-        println!("  failed: {f}");
-    }
-    if let Some(server) = &_server {
+    let mut ok = stats.failures.is_empty() && stats.refused == 0;
+    if let Some(server) = &server {
         let differing = verify(&server.root, &out);
-        println!("verified against the server's files: {differing} differ");
-        if differing > 0 || !stats.failures.is_empty() {
-            std::process::exit(1);
-        }
+        eprintln!("mirror: verified against the server's files: {differing} differ");
+        ok &= differing == 0;
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -106,21 +219,161 @@ struct Stats {
     files: u64,
     dirs: u64,
     bytes: u64,
+    refused: u64,
     failures: Vec<String>,
 }
 
-/// The event loop: keeps every session fed from one job queue until it is empty.
+/// A session on its way to being ready: the operations (greeting, login, `CWD`s) it waits for.
+struct Starting {
+    left: usize,
+}
+
+/// `NAME.ftp-part` next to `local`.
+fn part_path(local: &Path) -> PathBuf {
+    let mut name = local.file_name().unwrap_or_default().to_os_string();
+    name.push(".ftp-part");
+    local.with_file_name(name)
+}
+
+/// Creates `part` afresh: an old one (or a symbolic link planted under its name) is removed
+/// first, and `create_new` never follows a link.
+fn create_part(part: &Path) -> std::io::Result<fs::File> {
+    match fs::remove_file(part) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    OpenOptions::new().write(true).create_new(true).open(part)
+}
+
+/// `dir/name` (just `name` at the top).
+fn join_remote(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = dir.to_vec();
+    if !p.is_empty() {
+        p.push(b'/');
+    }
+    p.extend_from_slice(name);
+    p
+}
+
+fn shown(remote: &[u8]) -> String {
+    if remote.is_empty() {
+        ".".into()
+    } else {
+        format!("{:?}", String::from_utf8_lossy(remote))
+    }
+}
+
+/// What an entry in the way of a local name is, if anything forbids writing there.
+fn in_the_way(local: &Path, want_dir: bool) -> Option<&'static str> {
+    match fs::symlink_metadata(local) {
+        Ok(m) if m.file_type().is_symlink() => Some("a symbolic link"),
+        Ok(m) if m.is_dir() && !want_dir => Some("a directory"),
+        Ok(m) if !m.is_dir() && want_dir => Some("a file"),
+        _ => None,
+    }
+}
+
+/// A message on stderr, over the progress line when there is one.
+fn note(msg: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("\r\x1b[K{msg}");
+    } else {
+        eprintln!("{msg}");
+    }
+}
+
+/// Turns one directory listing into jobs.
+fn plan(
+    listing: &[u8],
+    remote: &[u8],
+    local: &Path,
+    now: Timestamp,
+    queue: &mut VecDeque<Job>,
+    stats: &mut Stats,
+) {
+    for entry in parse_list(listing, now).filter_map(|l| l.entry()) {
+        let name = entry.name();
+        if matches!(entry.kind(), EntryKind::CurrentDir | EntryKind::ParentDir)
+            || (entry.kind() == EntryKind::Dir && (name == b"." || name == b".."))
+        {
+            continue;
+        }
+        if let Err(why) = check_local_name(name) {
+            note(&format!(
+                "mirror: refusing remote name {:?} in {}: {why}",
+                entry.name_lossy(),
+                shown(remote)
+            ));
+            stats.refused += 1;
+            continue;
+        }
+        let want_dir = match entry.kind() {
+            EntryKind::Dir => true,
+            EntryKind::File => false,
+            _ => continue, // links, devices: not followed
+        };
+        let child = join_remote(remote, name);
+        let target = local.join(OsStr::from_bytes(name));
+        if let Some(what) = in_the_way(&target, want_dir) {
+            note(&format!(
+                "mirror: refusing {}: {what} is in the way",
+                target.display()
+            ));
+            stats.refused += 1;
+            continue;
+        }
+        if want_dir {
+            match fs::create_dir(&target) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    stats.failures.push(format!("{}: {e}", target.display()));
+                    continue;
+                }
+            }
+            // directories first: they uncover more work
+            queue.push_front(Job::List {
+                remote: child,
+                local: target,
+            });
+        } else {
+            queue.push_back(Job::Get {
+                remote: child,
+                local: target,
+                size: entry.size(),
+            });
+        }
+    }
+}
+
+/// The event loop: connects and logs in every session, changes into the top folder, then
+/// keeps every ready session fed from one job queue until it is empty.
 fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
-    let mut poll = Poll::new().expect("poll");
-    let mut ftp = Sessions::new(poll.registry(), Token(0), n).expect("sessions");
+    let mut stats = Stats::default();
+    let mut poll = match Poll::new() {
+        Ok(p) => p,
+        Err(e) => {
+            stats.failures.push(format!("mio poll: {e}"));
+            return stats;
+        }
+    };
+    let mut ftp = match Sessions::new(poll.registry(), Token(0), n) {
+        Ok(s) => s,
+        Err(e) => {
+            stats.failures.push(format!("sessions: {e}"));
+            return stats;
+        }
+    };
     let mut events = Events::with_capacity(256);
     let mut queue = VecDeque::from([Job::List {
-        remote: target.path.clone(),
+        remote: Vec::new(),
         local: out.to_path_buf(),
     }]);
     let mut running: HashMap<OpId, Job> = HashMap::new();
-    let mut stats = Stats::default();
+    let mut parts: HashMap<OpId, PathBuf> = HashMap::new();
     let mut ready: Vec<SessionId> = Vec::new();
+    let mut starting: HashMap<SessionId, Starting> = HashMap::new();
     let mut closing = false;
     let config = Config {
         reply_timeout: Some(Duration::from_secs(30)),
@@ -128,40 +381,93 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
         ..Config::default()
     };
     for _ in 0..n {
-        let (s, _greeting) = ftp.connect(target.addr, config.clone()).expect("connect");
-        ftp.login(s, &target.user, &target.password).expect("login");
-        ready.push(s);
+        let started = ftp.connect(target.addr, config.clone()).and_then(|(s, _)| {
+            ftp.login(s, &target.user, &target.password)?;
+            for step in &target.cwd {
+                ftp.cwd(s, step)?;
+            }
+            Ok(s)
+        });
+        match started {
+            Ok(s) => {
+                starting.insert(
+                    s,
+                    Starting {
+                        left: 2 + target.cwd.len(),
+                    },
+                );
+            }
+            Err(e) => stats
+                .failures
+                .push(format!("connect to {}: {e}", target.addr)),
+        }
     }
     let now_ts = server_now();
     let mut last_line = Instant::now();
+    let show_progress = std::io::stderr().is_terminal();
+    let mut setup_failures: Vec<String> = Vec::new();
+    // sessions that failed to start: what else they report is a consequence
+    let mut failed: HashSet<SessionId> = HashSet::new();
+    let mut ever_ready = false;
 
     loop {
-        // Feed every session (three operations in hand each), or say goodbye when all is done.
+        // Feed every ready session (three operations in hand each), or say goodbye when all
+        // is done.
         if !closing {
             for &s in &ready {
                 while ftp.pending(s) < 3 {
                     let Some(job) = queue.pop_front() else { break };
                     let op = match &job {
-                        Job::List { remote, .. } => ftp.list(s, Some(remote)),
-                        Job::Get { remote, local } => match std::fs::File::create(local) {
-                            Ok(file) => ftp.retrieve(s, remote, file),
-                            Err(e) => {
-                                stats.failures.push(format!("{}: {e}", local.display()));
-                                continue;
+                        Job::List { remote, .. } => {
+                            let arg = (!remote.is_empty()).then_some(remote);
+                            ftp.list(s, arg)
+                        }
+                        Job::Get { remote, local, .. } => {
+                            let part = part_path(local);
+                            match create_part(&part) {
+                                Ok(file) => {
+                                    let op = ftp.retrieve(s, remote, file);
+                                    if let Ok(op) = &op {
+                                        parts.insert(*op, part);
+                                    } else {
+                                        let _ = fs::remove_file(&part);
+                                    }
+                                    op
+                                }
+                                Err(e) => {
+                                    stats.failures.push(format!("{}: {e}", part.display()));
+                                    continue;
+                                }
                             }
-                        },
+                        }
                     };
                     match op {
                         Ok(op) => {
                             running.insert(op, job);
                         }
-                        Err(e) => {
-                            stats.failures.push(format!("{}: {e}", describe(&job)));
-                        }
+                        Err(e) => stats.failures.push(format!("{}: {e}", describe(&job))),
                     }
                 }
             }
-            if queue.is_empty() && running.is_empty() {
+            let idle = queue.is_empty() && running.is_empty();
+            // Done when the work is (sessions still starting are not waited for), or when no
+            // session is left to do it.
+            let done = idle && (starting.is_empty() || ever_ready);
+            if done || (ready.is_empty() && starting.is_empty()) {
+                for (&s, _) in starting.iter() {
+                    failed.insert(s);
+                    let _ = ftp.disconnect(s);
+                }
+                starting.clear();
+                if !idle {
+                    stats.failures.push(match setup_failures.first() {
+                        // every session failed before it could take work: say why once
+                        Some(why) if !ever_ready => {
+                            format!("no session could start ({why}); nothing copied")
+                        }
+                        _ => "every session ended; the rest was not copied".into(),
+                    });
+                }
                 closing = true;
                 for &s in &ready {
                     let _ = ftp.quit(s);
@@ -172,12 +478,17 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
             break;
         }
 
-        poll.poll(
-            &mut events,
-            ftp.poll_timeout(Instant::now())
-                .map(|d| d.min(Duration::from_millis(200))),
-        )
-        .expect("poll");
+        let timeout = ftp
+            .poll_timeout(Instant::now())
+            .map_or(Duration::from_millis(200), |d| {
+                d.min(Duration::from_millis(200))
+            });
+        if let Err(e) = poll.poll(&mut events, Some(timeout)) {
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                stats.failures.push(format!("mio poll: {e}"));
+                break;
+            }
+        }
         for event in events.iter() {
             ftp.handle_event(event);
         }
@@ -185,58 +496,103 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
 
         while let Some(done) = ftp.poll_completion() {
             let Some(job) = running.remove(&done.op) else {
-                // greeting, login, quit
-                if let Err(e) = &done.result {
-                    if !closing {
+                // greeting, login, CWD, quit
+                if let Some(st) = starting.get_mut(&done.session) {
+                    match &done.result {
+                        Ok(_) => {
+                            st.left -= 1;
+                            if st.left == 0 {
+                                starting.remove(&done.session);
+                                ready.push(done.session);
+                                ever_ready = true;
+                            }
+                        }
+                        Err(e) => {
+                            starting.remove(&done.session);
+                            failed.insert(done.session);
+                            let _ = ftp.disconnect(done.session);
+                            setup_failures.push(format!("{e}"));
+                            stats
+                                .failures
+                                .push(format!("session {} ({}): {e}", done.session, target.addr));
+                        }
+                    }
+                } else if let Err(e) = &done.result {
+                    if !closing && !failed.contains(&done.session) {
                         stats
                             .failures
                             .push(format!("session {}: {e}", done.session));
                     }
-                    ready.retain(|&s| s != done.session || ftp.session(s).is_some());
                 }
+                ready.retain(|&s| ftp.session(s).is_some());
                 continue;
             };
+            let part = parts.remove(&done.op);
             match (job, done.result) {
                 (Job::List { remote, local }, Ok(_)) => {
                     stats.dirs += 1;
                     let listing = done.data.unwrap_or_default();
-                    for entry in parse_list(&listing, now_ts).filter_map(|l| l.entry()) {
-                        let name = entry.name_lossy();
-                        if name == "." || name == ".." || name.contains('/') {
-                            continue;
-                        }
-                        let remote = format!("{}/{}", remote.trim_end_matches('/'), name);
-                        let local = local.join(&*name);
-                        match entry.kind() {
-                            // directories first: they uncover more work
-                            EntryKind::Dir if std::fs::create_dir_all(&local).is_ok() => {
-                                queue.push_front(Job::List { remote, local })
+                    plan(&listing, &remote, &local, now_ts, &mut queue, &mut stats);
+                }
+                (
+                    Job::Get {
+                        remote,
+                        local,
+                        size,
+                    },
+                    Ok(Outcome::Transferred { bytes, .. }),
+                ) => {
+                    if let Some(size) = size.filter(|&s| s != bytes) {
+                        stats.failures.push(format!(
+                            "RETR {}: {bytes} bytes arrived, the listing said {size}",
+                            shown(&remote)
+                        ));
+                    } else {
+                        let renamed = match &part {
+                            Some(part) => fs::rename(part, &local),
+                            None => Ok(()),
+                        };
+                        match renamed {
+                            Ok(()) => {
+                                stats.files += 1;
+                                stats.bytes += bytes;
                             }
-                            EntryKind::Dir => stats
-                                .failures
-                                .push(format!("cannot create {}", local.display())),
-                            EntryKind::File => queue.push_back(Job::Get { remote, local }),
-                            _ => {}
+                            Err(e) => stats.failures.push(format!("{}: {e}", local.display())),
                         }
                     }
-                }
-                (Job::Get { .. }, Ok(Outcome::Transferred { bytes, .. })) => {
-                    stats.files += 1;
-                    stats.bytes += bytes;
                 }
                 (job, Ok(other)) => stats
                     .failures
                     .push(format!("{}: unexpected {other:?}", describe(&job))),
                 (job, Err(e)) => stats.failures.push(format!("{}: {e}", describe(&job))),
             }
+            if let Some(part) = part.filter(|p| p.exists()) {
+                // a failed transfer leaves nothing behind
+                let _ = fs::remove_file(part);
+            }
             ready.retain(|&s| ftp.session(s).is_some());
-            if ready.is_empty() && !closing {
+            if ready.is_empty() && starting.is_empty() && !closing {
                 stats.failures.push("every session ended".into());
-                return stats;
+                for job in queue.drain(..) {
+                    stats.failures.push(format!("{}: not done", describe(&job)));
+                }
             }
         }
 
-        if last_line.elapsed() >= Duration::from_millis(200) {
+        // a session that ended before it was ready, without saying why (every completion of
+        // this round has been read)
+        starting.retain(|&s, _| {
+            let alive = ftp.session(s).is_some();
+            if !alive {
+                failed.insert(s);
+                stats
+                    .failures
+                    .push(format!("session {s}: ended before it was ready"));
+            }
+            alive
+        });
+
+        if show_progress && last_line.elapsed() >= Duration::from_millis(200) {
             last_line = Instant::now();
             let in_flight: u64 = ready.iter().filter_map(|&s| ftp.progress(s)).sum();
             eprint!(
@@ -250,13 +606,22 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
             let _ = std::io::stderr().flush();
         }
     }
+    // Whatever did not finish (its session gone without a word) leaves no `.ftp-part` behind.
+    for (op, job) in running.drain() {
+        if let Some(part) = parts.remove(&op) {
+            let _ = fs::remove_file(part);
+        }
+        stats
+            .failures
+            .push(format!("{}: not finished", describe(&job)));
+    }
     stats
 }
 
 fn describe(job: &Job) -> String {
     match job {
-        Job::List { remote, .. } => format!("LIST {remote}"),
-        Job::Get { remote, .. } => format!("RETR {remote}"),
+        Job::List { remote, .. } => format!("LIST {}", shown(remote)),
+        Job::Get { remote, .. } => format!("RETR {}", shown(remote)),
     }
 }
 
@@ -266,62 +631,6 @@ fn server_now() -> Timestamp {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     Timestamp::from_unix_seconds(secs).unwrap_or_else(|| Timestamp::date(2025, 1, 1).unwrap())
-}
-
-/// `ftp://[user[:password]@]host[:port][/path]`.
-fn parse_url(url: &str) -> Result<Target, String> {
-    let rest = url
-        .strip_prefix("ftp://")
-        .ok_or("the URL must start with ftp://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (userinfo, hostport) = match authority.rfind('@') {
-        Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
-        None => (None, authority),
-    };
-    let (user, password) = match userinfo {
-        Some(u) => match u.split_once(':') {
-            Some((a, b)) => (decode(a)?, decode(b)?),
-            None => (decode(u)?, String::new()),
-        },
-        None => ("anonymous".to_owned(), String::new()),
-    };
-    let with_port = if hostport.ends_with(']') || !hostport.contains(':') {
-        format!("{hostport}:21")
-    } else {
-        hostport.to_owned()
-    };
-    let addr = with_port
-        .to_socket_addrs()
-        .map_err(|e| format!("{with_port}: {e}"))?
-        .next()
-        .ok_or("the host has no address")?;
-    Ok(Target {
-        addr,
-        user,
-        password,
-        path: decode(path)?,
-    })
-}
-
-/// Undoes `%XX` escapes.
-fn decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or("truncated %-escape")?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| "bad %-escape")?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "not UTF-8".to_owned())
 }
 
 /// The default: the in-process libunftp server over a generated tree.
@@ -362,7 +671,7 @@ fn demo_server() -> (Target, DemoServer) {
         addr: server.addr(),
         user: ftp_tests::USER.into(),
         password: ftp_tests::PASSWORD.into(),
-        path: "/tree".into(),
+        cwd: vec!["tree".into()],
     };
     let root = server.local_path("tree");
     eprintln!(
@@ -418,15 +727,34 @@ mod tests {
     }
 
     #[test]
-    fn urls() {
-        let t = parse_url("ftp://me:p%40ss@127.0.0.1:2121/pub/a%20b").unwrap();
+    fn urls_and_options() {
+        let url = FtpUrl::parse("FTP://me:p%40ss@127.0.0.1:2121/pub/a%20b/").unwrap();
+        let t = target_of(&url).unwrap();
         assert_eq!(t.addr, "127.0.0.1:2121".parse().unwrap());
         assert_eq!((t.user.as_str(), t.password.as_str()), ("me", "p@ss"));
-        assert_eq!(t.path, "/pub/a b");
-        let t = parse_url("ftp://[::1]").unwrap();
+        assert_eq!(t.cwd, ["pub", "a b"]);
+        // anonymous: the empty user of the session's Login rule
+        let t = target_of(&FtpUrl::parse("ftp://[::1]").unwrap()).unwrap();
         assert_eq!(t.addr, "[::1]:21".parse().unwrap());
-        assert_eq!((t.user.as_str(), t.path.as_str()), ("anonymous", "/"));
-        assert!(parse_url("http://127.0.0.1/").is_err());
-        assert!(parse_url("ftp://127.0.0.1/%zz").is_err());
+        assert_eq!((t.user.as_str(), t.cwd.len()), ("", 0));
+        assert!(target_of(&FtpUrl::parse("ftps://127.0.0.1/").unwrap()).is_err());
+
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let a = parse_args(&args(&["-o", "out", "ftp://h/", "-n", "3"])).unwrap();
+        assert_eq!(a.url.as_deref(), Some("ftp://h/"));
+        assert_eq!((a.sessions, a.out), (3, Some(PathBuf::from("out"))));
+        assert_eq!(parse_args(&args(&[])).unwrap().sessions, 8);
+        for bad in [
+            &["-n", "abc"][..],
+            &["-n", "0"],
+            &["-n"],
+            &["-o"],
+            &["--bogus"],
+            &["ftp://a/", "ftp://b/"],
+        ] {
+            assert!(parse_args(&args(bad)).is_err(), "{bad:?}");
+        }
+        let a = parse_args(&args(&["--", "-weird-url"])).unwrap();
+        assert_eq!(a.url.as_deref(), Some("-weird-url"));
     }
 }

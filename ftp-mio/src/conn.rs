@@ -42,8 +42,10 @@ struct Current {
     /// A failure only the driver saw (sink, buffer limit, TLS); reported instead of the
     /// core's generic data error.
     local_error: Option<Error>,
-    /// `AUTH TLS`: a failure closes the session (nothing queued may go out in clear text).
+    /// `AUTH TLS`: a refusal is reported as a TLS error.
     auth_tls: bool,
+    /// A login: when it fails, the operations queued behind it are cancelled.
+    login: bool,
 }
 
 /// A session's TLS side (feature `tls`); without the feature no value exists.
@@ -149,6 +151,7 @@ impl Conn {
                 end: None,
                 local_error: None,
                 auth_tls: false,
+                login: false,
             }),
             data: Data::None,
             pump: Pump::default(),
@@ -348,6 +351,7 @@ impl Conn {
 
     fn start(&mut self, sh: &mut Shared, now: Instant, q: Queued) {
         let auth_tls = matches!(q.operation, Operation::AuthTls);
+        let login = matches!(q.operation, Operation::Login { .. });
         match self.core.start(now, q.operation) {
             Ok(()) => {
                 if q.end.is_some() {
@@ -358,6 +362,7 @@ impl Conn {
                     end: q.end,
                     local_error: None,
                     auth_tls,
+                    login,
                 });
             }
             Err(e) => sh.completions.push_back(Completion {
@@ -388,6 +393,7 @@ impl Conn {
                     end: None,
                     local_error: None,
                     auth_tls: false,
+                    login: false,
                 });
                 new_op
             }
@@ -508,12 +514,25 @@ impl Conn {
                 Error::Op(e)
             }
         });
+        let login_failed = cur.login && result.is_err();
         sh.completions.push_back(Completion {
             session: self.id,
             op: cur.op,
             result,
             data: cur.end.and_then(DataEnd::into_buffer),
         });
+        if login_failed {
+            // Everything queued behind a failed login would fail on its own (530 each):
+            // report it once, as cancelled, without sending it.
+            for q in self.queue.drain(..) {
+                sh.completions.push_back(Completion {
+                    session: self.id,
+                    op: q.op,
+                    result: Err(Error::Cancelled { login: cur.op }),
+                    data: q.end.and_then(DataEnd::into_buffer),
+                });
+            }
+        }
     }
 
     fn on_intent(&mut self, sh: &mut Shared, now: Instant, intent: DataIntent) {

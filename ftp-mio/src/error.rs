@@ -49,7 +49,7 @@ pub enum Error {
     TlsUnsupported,
     /// FTPS (feature `tls`): TLS failed or was refused: `AUTH TLS` answered with an error
     /// (`reply`), a certificate not trusted or not valid for the server name, a failed
-    /// handshake on the control connection, or a bad [`TlsConfig`](crate::tls) setting. A
+    /// handshake on the control connection, or a bad `TlsConfig` setting. A
     /// session this happens to is closed, never continued in clear text. (A failed handshake
     /// on a data connection is an [`Error::Op`] data failure; the session goes on.)
     #[error("TLS: {source}")]
@@ -71,6 +71,14 @@ pub enum Error {
     /// The [`SessionId`](crate::SessionId) names no open session (it ended, or never existed).
     #[error("no such session")]
     NoSuchSession,
+    /// Never sent: the login queued before it on the same session failed, so the operations
+    /// queued behind that login were cancelled (they would only have failed one by one).
+    /// `login` is the failed login's id. The session itself stays as the login left it.
+    #[error("not sent: the login it was queued behind ({login}) failed")]
+    Cancelled {
+        /// The failed login.
+        login: crate::OpId,
+    },
     /// Every session slot given to [`Sessions::new`](crate::Sessions::new) is in use.
     #[error("no free session slot (all {0} are in use)")]
     NoFreeSlot(usize),
@@ -94,6 +102,7 @@ impl Error {
             Error::Local(_)
             | Error::BufferFull { .. }
             | Error::WrongDataEnd
+            | Error::Cancelled { .. }
             | Error::NoFreeSlot(_) => false,
         }
     }

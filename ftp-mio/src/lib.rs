@@ -26,58 +26,68 @@
 //!
 //! # The loop
 //!
-//! ```
-//! use ftp_sansio::session::{Config, Outcome};
+//! ```no_run
+//! use ftp_mio::core::Config;
 //! use ftp_mio::Sessions;
-//! use ftp_tests::{LocalServer, TestServer};
 //! use mio::{Events, Poll, Token};
 //! use std::time::Instant;
 //!
-//! let server = LocalServer::start(); // in-process libunftp on 127.0.0.1
-//! server.write_file("pub/hello.txt", b"hello, world\n").unwrap();
-//!
-//! let mut poll = Poll::new().unwrap();
-//! let mut ftp = Sessions::new(poll.registry(), Token(0), 16).unwrap();
-//! let (s, _greeting) = ftp.connect(server.addr(), Config::default()).unwrap();
-//! ftp.login(s, "anonymous", "").unwrap();
-//! ftp.cwd(s, "pub").unwrap();
-//! let listing = ftp.nlst(s, None::<&str>).unwrap();
-//! let up = ftp.store(s, "copy.txt", &b"not allowed for anonymous"[..]).unwrap();
-//! ftp.quit(s).unwrap();
+//! let addr = "192.0.2.7:21".parse()?; // a SocketAddr: name resolution is the caller's
+//! let mut poll = Poll::new()?;
+//! let mut ftp = Sessions::new(poll.registry(), Token(0), 16)?;
+//! let (s, _greeting) = ftp.connect(addr, Config::default())?;
+//! ftp.login(s, "anonymous", "")?;
+//! ftp.cwd(s, "pub")?;
+//! let listing = ftp.nlst(s, None::<&str>)?;
+//! let up = ftp.store(s, "copy.txt", &b"not allowed for anonymous"[..])?;
+//! ftp.quit(s)?; // the session ends after QUIT, and with it the loop
 //!
 //! let mut events = Events::with_capacity(128);
 //! while !ftp.is_empty() {
-//!     poll.poll(&mut events, ftp.poll_timeout(Instant::now())).unwrap();
+//!     poll.poll(&mut events, ftp.poll_timeout(Instant::now()))?;
 //!     for event in events.iter() {
 //!         ftp.handle_event(event);
 //!     }
 //!     ftp.handle_timeouts(Instant::now());
 //!     while let Some(done) = ftp.poll_completion() {
 //!         if done.op == listing {
-//!             assert_eq!(done.data.unwrap(), b"hello.txt\n");
+//!             println!("{}", String::from_utf8_lossy(&done.data.unwrap_or_default()));
 //!         } else if done.op == up {
-//!             // the server refused (anonymous is read-only): a typed error, the session goes on
-//!             let err = done.result.unwrap_err();
-//!             assert_eq!(err.reply().unwrap().code().get(), 550);
-//!         } else {
-//!             assert!(done.result.is_ok());
+//!             // a refusal (550 for anonymous) is a typed error, and the session goes on
+//!             if let Err(err) = done.result {
+//!                 println!("upload refused: {:?}", err.reply().map(|r| r.code()));
+//!             }
 //!         }
 //!     }
 //! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! (`tests/tests/mio_docs.rs` in the repository runs this loop against an in-process server.)
 //!
 //! Sessions are independent: a session whose server disconnects fails its operations alone
 //! ([`Error::is_fatal`]), the others go on. FTPS (`AUTH TLS`, implicit TLS, `PROT P`) needs
-//! the `tls` feature (see [`tls`]); without it a session that would need TLS fails with
+//! the `tls` feature (the `tls` module); without it a session that would need TLS fails with
 //! [`Error::TlsUnsupported`].
+//!
+//! # Features and Rust version
+//!
+//! - `tls`: FTPS through rustls (the `tls` module); needs Rust 1.85 (rustls depends on zeroize).
+//!
+//! Without features the crate builds with Rust 1.80.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod conn;
 mod data;
 mod error;
 mod sessions;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
+#[cfg(not(feature = "tls"))]
+mod tls;
 
 pub use data::DataEnd;
 pub use error::Error;

@@ -425,6 +425,7 @@ mod api {
     use super::{TlsConfig, TlsContext, TlsInfo};
     use crate::{Error, OpId, SessionId, Sessions};
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     impl Sessions {
         /// Implicit FTPS: like [`connect`](Sessions::connect), but TLS runs from the first
         /// byte (the greeting included), verifying the certificate for `server_name` (a DNS

@@ -857,3 +857,75 @@ fn a_completion_queued_by_the_request_itself_makes_the_poll_timeout_zero() {
     ));
     assert_eq!(l.ftp.poll_timeout(std::time::Instant::now()), None);
 }
+
+#[test]
+fn a_failed_login_cancels_what_was_queued_behind_it() {
+    // Issue 16: a wrong password used to give one 530 per queued operation.
+    let server = LocalServer::start();
+    server.write_file("there.txt", b"here").unwrap();
+    let mut l = Loop::new(1);
+    let (s, g) = l.ftp.connect(server.addr(), config()).unwrap();
+    let login = l.ftp.login(s, USER, "wrong").unwrap();
+    let queued: Vec<_> = (0..5)
+        .map(|_| l.ftp.retrieve_to_vec(s, "there.txt", 1024).unwrap())
+        .collect();
+    let mut all = vec![g, login];
+    all.extend(&queued);
+    let done = l.wait_all(&all);
+    match &done[1].result {
+        Err(Error::Op(OpError::Permanent(r))) => assert_eq!(r.code().get(), 530),
+        other => panic!("{other:?}"),
+    }
+    for c in &done[2..] {
+        match &c.result {
+            Err(e @ Error::Cancelled { login: l }) => {
+                assert_eq!(*l, login);
+                assert!(!e.is_fatal());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // The session is still there: a correct login and a download work.
+    let login = l.ftp.login(s, USER, PASSWORD).unwrap();
+    let get = l.ftp.retrieve_to_vec(s, "there.txt", 1024).unwrap();
+    let done = l.wait_all(&[login, get]);
+    assert!(done[0].result.is_ok(), "{:?}", done[0].result);
+    assert_eq!(done[1].data.as_deref(), Some(&b"here"[..]));
+    let quit = l.ftp.quit(s).unwrap();
+    l.wait(quit);
+    l.drain();
+}
+
+#[test]
+fn retrieve_from_resumes_at_an_offset() {
+    let server = LocalServer::start();
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    server.write_file("big.bin", &data).unwrap();
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, USER, PASSWORD);
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let sink = SharedVec(got.clone());
+    let op = l.ftp.retrieve_from(s, "big.bin", 60_000, sink).unwrap();
+    let c = l.wait(op);
+    match c.result {
+        Ok(Outcome::Transferred { bytes, .. }) => assert_eq!(bytes, 40_000),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(&got.borrow()[..], &data[60_000..]);
+    let quit = l.ftp.quit(s).unwrap();
+    l.wait(quit);
+    l.drain();
+}
+
+/// A sink the test can read afterwards.
+struct SharedVec(Rc<RefCell<Vec<u8>>>);
+
+impl std::io::Write for SharedVec {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -624,7 +624,8 @@ impl Harness {
             _ => DataFailure::Other,
         };
         if !self.h.coherent {
-            let ev = match k % 6 {
+            let ev = match k % 7 {
+                6 => DataEvent::LocalFailure { bytes: n64 },
                 0 => DataEvent::Connected,
                 1 => DataEvent::Listening(SocketAddr::new(self.peer.ip(), u16::from(n) * 7)),
                 2 => DataEvent::Accepted,
@@ -676,6 +677,13 @@ impl Harness {
                     self.data = Data::None;
                     self.data_end = DataEnd::Finished(bytes);
                     Some(DataEvent::Finished { bytes })
+                }
+                _ if k / 5 % 2 == 1 => {
+                    // The sink or source gave up: the connection stays open (moving
+                    // nothing) until the session asks for `Close`.
+                    self.data = Data::Open;
+                    self.data_end = DataEnd::Failed;
+                    Some(DataEvent::LocalFailure { bytes: moved })
                 }
                 _ => {
                     self.data = Data::None;

@@ -16,8 +16,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use ftp_sansio::listing::EntryKind;
-use ftp_sansio::session::{Config, OpError, TimeoutKind};
-use ftp_tests::fault::{reply, sleep, well_behaved, Action, FaultServer};
+use ftp_sansio::session::{Config, DataFailure, OpError, TimeoutKind};
+use ftp_tests::fault::{disconnect, reply, sleep, well_behaved, Action, FaultServer, Script};
 use ftp_tests::{LocalServer, ServerKind, TestServer, PASSWORD, USER};
 use hostile_common::{pattern, retr_cut, BOUND};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -603,5 +603,67 @@ async fn cancelled_listing_is_aborted_by_the_next_call() {
     assert!(cancelled.is_err(), "{cancelled:?}");
     assert_eq!(bounded(ftp.size("f")).await.unwrap(), 7);
     assert!(server.verbs().iter().any(|v| v == "ABOR"));
+    assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
+}
+
+#[tokio::test]
+async fn disconnect_before_greeting() {
+    let server = FaultServer::start(Script::new().greet_with(disconnect()));
+    let r = bounded(Client::connect(server.addr(), hostile_common::config())).await;
+    assert_eq!(op_err(r), OpError::ConnectionClosed);
+}
+
+#[tokio::test]
+async fn reply_421_closes_the_session() {
+    let server =
+        FaultServer::start(well_behaved().on("PWD", [reply("421 Service closing."), disconnect()]));
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let e = op_err(bounded(ftp.pwd()).await);
+    assert!(
+        matches!(&e, OpError::Temporary(r) if r.code().get() == 421),
+        "{e:?}"
+    );
+    assert!(ftp.is_closed());
+    match bounded(ftp.pwd()).await {
+        Err(Error::Closed { reason }) => assert!(reason.contains("421"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn data_connection_refused_is_an_error_and_the_session_stays_usable() {
+    let server =
+        FaultServer::start(hostile_common::serving(b"data").on("EPSV", Action::EpsvRefused));
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    let mut got = Vec::new();
+    let e = op_err(bounded(ftp.retrieve("f", &mut got, None)).await);
+    assert!(
+        matches!(
+            e,
+            OpError::Data {
+                failure: DataFailure::Refused,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!server.verbs().iter().any(|v| v == "RETR"));
+    assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
+}
+
+#[tokio::test]
+async fn active_server_never_connects_times_out_and_stays_usable() {
+    let server = FaultServer::start(
+        well_behaved()
+            .on("RETR", reply("150 Opening BINARY mode data connection."))
+            .on("ABOR", reply("426 Transfer aborted.\n226 ABOR successful.")),
+    );
+    let mut ftp = bounded(logged_in(server.addr(), hostile_common::config())).await;
+    ftp.set_pasv(false);
+    let mut got = Vec::new();
+    let e = op_err(bounded(ftp.retrieve("f", &mut got, None)).await);
+    assert_eq!(e, OpError::Timeout(TimeoutKind::Data));
+    assert!(server.verbs().iter().any(|v| v == "EPRT"));
+    assert_eq!(server.data_connections(), 0);
     assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
 }

@@ -268,7 +268,7 @@ async fn ipv6_libunftp() {
 }
 
 /// The system servers (vsftpd, ProFTPD, Pure-FTPd, pyftpdlib): every operation, passive and
-/// active, and IPv6.
+/// active, IPv6, and cancelled transfers aborted by the next call.
 mod system {
     use super::*;
     use ftp_tests::SystemServer;
@@ -283,6 +283,8 @@ mod system {
             .start()
             .unwrap_or_else(|e| panic!("{kind} on ::1: {e}"));
         bounded(ipv6(&server)).await;
+        let server = SystemServer::start(kind);
+        bounded(cancelled_transfers(&server)).await;
     }
 
     #[tokio::test]
@@ -337,13 +339,11 @@ async fn cancelled_command_is_settled_by_the_next_call() {
 }
 
 /// A download cancelled mid-stream: the next call aborts it through the core, the client is
-/// usable and a new download is complete and exact.
-#[tokio::test]
-async fn cancelled_download_is_aborted_by_the_next_call() {
-    let server = LocalServer::start();
+/// usable and a new download is complete and exact; then the same for an upload.
+async fn cancelled_transfers(server: &dyn TestServer) {
     let data = pattern(8 << 20);
     server.write_file("big", &data).unwrap();
-    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    let mut ftp = logged_in(server.addr(), local_config()).await;
     let stalled = Arc::new(Notify::new());
     let mut sink = StallingSink {
         got: Vec::new(),
@@ -354,11 +354,27 @@ async fn cancelled_download_is_aborted_by_the_next_call() {
     assert_eq!(sink.got, &data[..100_000]);
 
     // the next call aborts first, then runs
-    assert_eq!(bounded(ftp.size("big")).await.unwrap(), data.len() as u64);
+    assert_eq!(ftp.size("big").await.unwrap(), data.len() as u64);
     let mut got = Vec::new();
-    bounded(ftp.retrieve("big", &mut got, None)).await.unwrap();
-    assert!(got == data, "second download differs");
-    bounded(ftp.quit()).await.unwrap();
+    ftp.retrieve("big", &mut got, None).await.unwrap();
+    assert!(got == data, "{}: second download differs", server.kind());
+
+    let mut source = StallingSource {
+        data: pattern(200_000),
+        pos: 0,
+        stalled: Arc::clone(&stalled),
+    };
+    cancel_at(ftp.store("part", &mut source), &stalled).await;
+    let whole = pattern(300_000);
+    assert_eq!(ftp.store("whole", &mut &whole[..]).await.unwrap(), 300_000);
+    assert!(server.read_file("whole").unwrap() == whole);
+    ftp.quit().await.unwrap();
+}
+
+#[tokio::test]
+async fn cancelled_download_is_aborted_by_the_next_call() {
+    let server = LocalServer::start();
+    bounded(cancelled_transfers(&server)).await;
 }
 
 /// The same, with an explicit `abort` after the cancellation: it returns the answer to the

@@ -11,7 +11,9 @@
 //! - [`listing`]: `LIST` and `MLSD`/`MLST` parsers.
 //! - [`ascii`]: streaming CRLF <-> LF transforms for ASCII-mode transfers.
 //! - [`time`]: timestamps with the precision a server gave.
+//! - `tls` (cargo feature `tls`): the FTPS configuration and a sans-IO TLS layer over rustls.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod ascii;
@@ -20,3 +22,6 @@ pub mod listing;
 pub mod reply;
 pub mod session;
 pub mod time;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;

@@ -158,6 +158,10 @@ fn loggable(line: &[u8]) -> String {
 }
 
 fn failure_of(e: &io::Error) -> DataFailure {
+    #[cfg(feature = "tls")]
+    if let Some(tls) = ftp_sansio::tls::TlsError::of_io(e) {
+        return tls.data_failure();
+    }
     match e.kind() {
         io::ErrorKind::ConnectionRefused => DataFailure::Refused,
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => DataFailure::TimedOut,
@@ -841,7 +845,7 @@ impl Conn {
     #[cfg(feature = "tls")]
     pub(crate) fn control_tls_version(&self) -> Option<crate::tls::rustls::ProtocolVersion> {
         match &self.control {
-            Sock::Tls(s) => s.conn.protocol_version(),
+            Sock::Tls(s) => s.conn().protocol_version(),
             Sock::Plain(_) => None,
         }
     }
@@ -872,13 +876,13 @@ impl Conn {
                 if self.debuglevel >= 2 {
                     log::info!("*tls* handshake on the control connection");
                 }
-                match ctx.handshake(tcp) {
+                match crate::tls::handshake(ctx, tcp) {
                     Ok(s) => {
                         if self.debuglevel > 0 {
                             log::info!(
                                 "*tls* control connection: {:?}, {:?}",
-                                s.conn.protocol_version(),
-                                s.conn.negotiated_cipher_suite().map(|c| c.suite())
+                                s.conn().protocol_version(),
+                                s.conn().negotiated_cipher_suite().map(|c| c.suite())
                             );
                         }
                         self.control = Sock::Tls(Box::new(s));
@@ -891,7 +895,13 @@ impl Conn {
                 let old = std::mem::replace(&mut self.control, Sock::Plain(tcp));
                 match old {
                     Sock::Tls(s) => match crate::tls::downgrade(*s) {
-                        Ok(_) => self.session.handle_tls_established(now()),
+                        Ok((_, cleartext)) => {
+                            self.session.handle_tls_established(now());
+                            // Clear text right behind the server's close_notify.
+                            if !cleartext.is_empty() {
+                                self.session.handle_input(now(), &cleartext);
+                            }
+                        }
                         Err(e) => self.control_failed(e),
                     },
                     // Already clear (should not happen): nothing to shut down.
@@ -939,10 +949,10 @@ impl Conn {
         let Some(ctx) = self.tls.as_mut() else {
             return failed(self, io::Error::other("PROT P without a TLS configuration"));
         };
-        match ctx.data_handshake(tcp) {
+        match crate::tls::data_handshake(ctx, tcp) {
             Ok(s) => {
                 if self.debuglevel >= 2 {
-                    log::info!("*tls* data connection: {:?}", s.conn.handshake_kind());
+                    log::info!("*tls* data connection: {:?}", s.conn().handshake_kind());
                 }
                 self.data = Data::Stream(Sock::Tls(Box::new(s)));
                 true
@@ -978,7 +988,7 @@ fn implicit_handshake(ctx: &TlsCtx, tcp: TcpStream, timeout: Option<Duration>) -
     let t = crate::tls::socket_timeout(timeout);
     tcp.set_read_timeout(t)?;
     tcp.set_write_timeout(t)?;
-    match ctx.handshake(tcp) {
+    match crate::tls::handshake(ctx, tcp) {
         Ok(s) => Ok(Sock::Tls(Box::new(s))),
         Err(e) => Err(Error::tls(e)),
     }

@@ -275,15 +275,17 @@ fn bad_server_name_is_invalid_input() {
 
 #[test]
 fn tls_config_builder_rejects_garbage_and_empty_trust() {
+    // The builder's error is the core's; it converts into this driver's TLS error.
     let err = TlsConfig::builder()
         .add_root_pem(b"no pem here")
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Tls);
+    assert_eq!(ftp_blocking::Error::from(err).kind(), ErrorKind::Tls);
     let err = TlsConfig::builder()
         .without_webpki_roots()
         .build()
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Tls);
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(ftp_blocking::Error::from(err).kind(), ErrorKind::Tls);
     assert!(TlsConfig::builder().add_root_der(vec![1, 2, 3]).is_err());
 }
 

@@ -31,7 +31,7 @@
 //! server tested; under TLS 1.3 ProFTPD 1.3.8 allows two uploads per login). A bad
 //! configuration converts into an [`ErrorKind::Tls`] error, so `?` works in functions
 //! returning [`Error`]. This module only moves bytes between blocking sockets and the
-//! core's [`TlsLayer`](ftp_sansio::tls::TlsLayer).
+//! core's [`TlsLayer`].
 //!
 //! [`Ftp`]: crate::Ftp
 //! [`Ftp::connect_tls`]: crate::Ftp::connect_tls

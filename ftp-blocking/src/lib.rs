@@ -40,11 +40,13 @@
 //! level, target `ftp_blocking`; passwords are masked.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod conn;
 mod data;
 mod error;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 
 use std::io::{self, BufRead, Read};

@@ -71,6 +71,7 @@
 //! the `tls` feature (see [`tls`]); without it a session that would need TLS fails with
 //! [`Error::TlsUnsupported`].
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod conn;
 mod data;

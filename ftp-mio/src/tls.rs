@@ -42,6 +42,7 @@ use mio::net::TcpStream;
 #[cfg(feature = "tls")]
 use ftp_sansio::tls::TlsLayer;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use with_tls::*;
 
 /// A socket, clear or TLS; TLS is driven without blocking (the handshake runs inside

@@ -488,10 +488,19 @@ impl TlsLayer {
         while !self.peer_closed && self.plaintext <= PLAINTEXT_LIMIT {
             let avail = &self.incoming[self.in_pos..];
             if self.record_left == 0 {
-                if avail.len() < HEADER {
+                let Some(header) = avail.get(..HEADER) else {
                     break;
+                };
+                if self.close_sent {
+                    // rustls (0.23, debug builds) asserts when a record it cannot take
+                    // makes it send a fatal alert after our close_notify: refuse a record
+                    // that is not one here, without rustls. (A well-formed record that
+                    // fails to decrypt still reaches it: rustls issue #959.)
+                    if let Err(e) = plausible_header(header) {
+                        return Err(self.fail(TlsError::Rustls(rustls::Error::InvalidMessage(e))));
+                    }
                 }
-                self.record_left = HEADER + usize::from(u16::from_be_bytes([avail[3], avail[4]]));
+                self.record_left = HEADER + usize::from(u16::from_be_bytes([header[3], header[4]]));
             }
             let take = avail.len().min(self.record_left);
             if take == 0 {
@@ -524,5 +533,24 @@ impl TlsLayer {
             self.collect_output();
         }
         Ok(progressed)
+    }
+}
+
+/// The largest record payload rustls takes (16 KiB of data plus the expansion TLS 1.2
+/// allows).
+const MAX_RECORD: usize = 16 * 1024 + 2048;
+
+/// Whether a record header can be a TLS record's: content type, version, length.
+fn plausible_header(header: &[u8]) -> Result<(), rustls::InvalidMessage> {
+    match header {
+        [20..=23, 3, 0..=4, hi, lo] => {
+            if usize::from(u16::from_be_bytes([*hi, *lo])) > MAX_RECORD {
+                Err(rustls::InvalidMessage::MessageTooLarge)
+            } else {
+                Ok(())
+            }
+        }
+        [20..=23, ..] => Err(rustls::InvalidMessage::UnknownProtocolVersion),
+        _ => Err(rustls::InvalidMessage::InvalidContentType),
     }
 }

@@ -447,3 +447,114 @@ fn output_is_bounded_until_sent() {
     client.consume_output(usize::MAX);
     assert!(client.write(&big).unwrap() > 0);
 }
+
+/// One peer for the property tests (a certificate takes a while to make).
+fn shared_peer() -> &'static Peer {
+    static PEER: std::sync::OnceLock<Peer> = std::sync::OnceLock::new();
+    PEER.get_or_init(Peer::tls12)
+}
+
+/// `PROPTEST_CASES` when set (long runs), else a quick default.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+/// Every call the layer offers, in an order the bytes choose.
+fn poke(client: &mut TlsLayer, chunks: &[Vec<u8>], ops: &[u8]) {
+    let mut buf = [0u8; 700];
+    for (chunk, op) in chunks.iter().zip(ops.iter().cycle()) {
+        let before = client.receive(chunk);
+        let failed = before.is_err();
+        match op % 6 {
+            0 => drop(client.read(&mut buf)),
+            1 => drop(client.write(chunk)),
+            2 => drop(client.drain()),
+            3 => drop(client.downgrade()),
+            4 => drop(client.receive_eof()),
+            _ => client.consume_output(usize::from(*op)),
+        }
+        // A TLS failure sticks: every later call reports it.
+        if failed {
+            assert!(client.receive(b"").is_err() && client.read(&mut buf).is_err());
+        }
+        assert!(client.pending_output().len() <= OUTPUT_LIMIT + 64 * 1024);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(cases()))]
+
+    /// Whatever a peer sends, before or after the handshake, the layer answers with values
+    /// or typed errors, never a panic.
+    #[test]
+    fn any_bytes_in_any_order_never_panic(
+        chunks in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..300), 0..12),
+        ops in proptest::collection::vec(proptest::num::u8::ANY, 1..12),
+        after_handshake in proptest::bool::ANY,
+    ) {
+        let peer = shared_peer();
+        let ctx = peer.context(TlsVersions::Tls12, "localhost");
+        let mut client = ctx.start().unwrap();
+        if after_handshake {
+            handshake(&mut client, &mut peer.server()).unwrap();
+        }
+        poke(&mut client, &chunks, &ops);
+    }
+
+    /// Real records cut at arbitrary points, with junk behind the close_notify, give the
+    /// same plaintext and the junk back after CCC.
+    #[test]
+    fn records_cut_anywhere_read_the_same(
+        cuts in proptest::collection::vec(1usize..400, 1..20),
+        tail in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+    ) {
+        let peer = shared_peer();
+        let ctx = peer.context(TlsVersions::Tls12, "localhost");
+        let mut client = ctx.start().unwrap();
+        let mut server = peer.server();
+        handshake(&mut client, &mut server).unwrap();
+        let text: Vec<u8> = (0..5000u32).map(|i| (i % 97) as u8).collect();
+        server.writer().write_all(&text).unwrap();
+        server.send_close_notify();
+        let mut bytes = server_output(&mut server);
+        bytes.extend_from_slice(&tail);
+        let mut got = Vec::new();
+        let mut rest = &bytes[..];
+        let mut buf = [0u8; 1000];
+        for cut in cuts.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, more) = rest.split_at((*cut).min(rest.len()));
+            rest = more;
+            client.receive(piece).unwrap();
+            while let Received::Data(n) = client.read(&mut buf).unwrap() {
+                got.extend_from_slice(&buf[..n]);
+            }
+        }
+        proptest::prop_assert_eq!(&got, &text);
+        proptest::prop_assert_eq!(client.downgrade().unwrap(), Downgrade::Done { cleartext: tail });
+    }
+}
+
+#[test]
+fn junk_after_our_close_notify_ends_the_drain_without_rustls() {
+    let peer = Peer::tls12();
+    let (_ctx, mut client, _server) = connected(&peer);
+    assert_eq!(client.drain(), Drain::NeedCiphertext);
+    let err = client.receive(b"226 Transfer complete\r\n").unwrap_err();
+    assert!(err.is_tls_failure());
+    assert_eq!(client.drain(), Drain::Ended);
+    let (_ctx, mut client, _server) = connected(&peer);
+    assert_eq!(client.downgrade().unwrap(), Downgrade::NeedCiphertext);
+    // An application-data header with an impossible length.
+    assert!(matches!(
+        client.receive(&[23, 3, 3, 0xff, 0xff]),
+        Err(TlsError::Rustls(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::MessageTooLarge
+        )))
+    ));
+}

@@ -126,6 +126,8 @@ pub(crate) struct Conn {
     control: Sock,
     /// FTPS: the per-connection TLS configuration and server name (control and data).
     tls: Option<TlsCtx>,
+    /// The context given for an `AUTH TLS` not yet carried out.
+    tls_offer: Option<TlsCtx>,
     /// The data connection of the transfer in flight must run TLS (`PROT P`).
     data_tls: bool,
     session: Session,
@@ -161,7 +163,7 @@ fn loggable(line: &[u8]) -> String {
 }
 
 fn failure_of(e: &io::Error) -> DataFailure {
-    DataFailure::from_io_kind(e.kind())
+    DataFailure::from_io(e)
 }
 
 impl Conn {
@@ -218,6 +220,7 @@ impl Conn {
         let mut conn = Conn {
             control,
             tls: implicit_tls,
+            tls_offer: None,
             data_tls: false,
             session,
             rbuf: vec![0; 16 * 1024].into_boxed_slice(),
@@ -410,9 +413,9 @@ impl Conn {
         if self.debuglevel > 0 {
             log::info!("*error* control connection: {e}");
         }
-        let kind = e.kind();
+        let reason = LocalClose::from_io(&e);
         self.control_error = Some(e);
-        self.session.handle_close(now(), LocalClose::Io(kind));
+        self.session.handle_close(now(), reason);
     }
 
     /// Carries out every pending event.
@@ -822,17 +825,19 @@ impl Conn {
         self.tls.as_ref()
     }
 
-    /// Sets the TLS context for a coming `AUTH TLS`.
+    /// Offers the TLS context for a coming `AUTH TLS`: it becomes the connection's context
+    /// when the session asks for the upgrade (a refused `AUTH TLS`, one the session does not
+    /// even send, leaves the current context as it was).
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-    pub(crate) fn set_tls_context(&mut self, ctx: TlsCtx) {
-        self.tls = Some(ctx);
+    pub(crate) fn offer_tls_context(&mut self, ctx: TlsCtx) {
+        self.tls_offer = Some(ctx);
     }
 
     /// The negotiated TLS version of the control connection.
     #[cfg(feature = "tls")]
     pub(crate) fn control_tls_version(&self) -> Option<crate::tls::rustls::ProtocolVersion> {
         match &self.control {
-            Sock::Tls(s) => s.conn.protocol_version(),
+            Sock::Tls(s) => s.conn().protocol_version(),
             Sock::Plain(_) => None,
         }
     }
@@ -856,20 +861,24 @@ impl Conn {
         }
         match intent {
             TlsIntent::UpgradeControl => {
+                if let Some(offer) = self.tls_offer.take() {
+                    self.tls = Some(offer);
+                }
                 let Some(ctx) = &self.tls else {
-                    return self
-                        .control_failed(io::Error::other("AUTH TLS without a TLS configuration"));
+                    self.control_error =
+                        Some(io::Error::other("AUTH TLS without a TLS configuration"));
+                    return self.session.handle_close(now(), LocalClose::TlsUnavailable);
                 };
                 if self.debuglevel >= 2 {
                     log::info!("*tls* handshake on the control connection");
                 }
-                match ctx.handshake(tcp) {
+                match crate::tls::handshake(ctx, tcp) {
                     Ok(s) => {
                         if self.debuglevel > 0 {
                             log::info!(
                                 "*tls* control connection: {:?}, {:?}",
-                                s.conn.protocol_version(),
-                                s.conn.negotiated_cipher_suite().map(|c| c.suite())
+                                s.conn().protocol_version(),
+                                s.conn().negotiated_cipher_suite().map(|c| c.suite())
                             );
                         }
                         self.control = Sock::Tls(Box::new(s));
@@ -882,7 +891,13 @@ impl Conn {
                 let old = std::mem::replace(&mut self.control, Sock::Plain(tcp));
                 match old {
                     Sock::Tls(s) => match crate::tls::downgrade(*s) {
-                        Ok(_) => self.session.handle_tls_established(now()),
+                        Ok((_, cleartext)) => {
+                            self.session.handle_tls_established(now());
+                            // Clear text right behind the server's close_notify.
+                            if !cleartext.is_empty() {
+                                self.session.handle_input(now(), &cleartext);
+                            }
+                        }
                         Err(e) => self.control_failed(e),
                     },
                     // Already clear (should not happen): nothing to shut down.
@@ -930,10 +945,10 @@ impl Conn {
         let Some(ctx) = self.tls.as_mut() else {
             return failed(self, io::Error::other("PROT P without a TLS configuration"));
         };
-        match ctx.data_handshake(tcp) {
+        match crate::tls::data_handshake(ctx, tcp) {
             Ok(s) => {
                 if self.debuglevel >= 2 {
-                    log::info!("*tls* data connection: {:?}", s.conn.handshake_kind());
+                    log::info!("*tls* data connection: {:?}", s.conn().handshake_kind());
                 }
                 self.data = Data::Stream(Sock::Tls(Box::new(s)));
                 true
@@ -969,7 +984,7 @@ fn implicit_handshake(ctx: &TlsCtx, tcp: TcpStream, timeout: Option<Duration>) -
     let t = crate::tls::socket_timeout(timeout);
     tcp.set_read_timeout(t)?;
     tcp.set_write_timeout(t)?;
-    match ctx.handshake(tcp) {
+    match crate::tls::handshake(ctx, tcp) {
         Ok(s) => Ok(Sock::Tls(Box::new(s))),
         Err(e) => Err(Error::tls(e)),
     }

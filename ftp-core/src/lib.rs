@@ -11,13 +11,14 @@
 //! - [`listing`]: `LIST` and `MLSD`/`MLST` parsers.
 //! - [`ascii`]: streaming CRLF <-> LF transforms for ASCII-mode transfers.
 //! - [`time`]: timestamps with the precision a server gave.
+//! - `tls` (cargo feature `tls`): the FTPS configuration and a sans-IO TLS layer over rustls.
 //!
 //! # Rust version
 //!
 //! Rust 1.80 or newer; with the `tls` feature (rustls, which depends on zeroize) 1.85 or newer.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
 
 pub mod ascii;
 pub mod command;
@@ -25,4 +26,7 @@ pub mod listing;
 pub mod reply;
 pub mod session;
 pub mod time;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 pub mod url;

@@ -210,7 +210,7 @@ pub(crate) enum Pumped {
 
 /// How to classify a data socket error for the core.
 pub(crate) fn failure_kind(e: &io::Error) -> DataFailure {
-    DataFailure::from_io_kind(e.kind())
+    DataFailure::from_io(e)
 }
 
 /// The state of one transfer's byte stream, with the session's reusable buffers.

@@ -1,6 +1,6 @@
 //! FTPS (RFC 4217) for the mio driver: explicit (`AUTH TLS`), implicit (TLS from the first
-//! byte) and protected data connections, with [rustls] over non-blocking sockets. The public
-//! items need the `tls` cargo feature; without it a session that would need TLS fails with
+//! byte) and protected data connections, over non-blocking sockets. The public items need the
+//! `tls` cargo feature; without it a session that would need TLS fails with
 //! [`Error::TlsUnsupported`](crate::Error::TlsUnsupported).
 //!
 //! | you want | call |
@@ -16,21 +16,14 @@
 //! is closed**: the queued login fails with `UsageError::Closed` and never goes out in clear
 //! text.
 //!
-//! Certificates are verified against the webpki roots by default; add roots with
-//! [`TlsConfigBuilder`] or bring a whole `rustls::ClientConfig` ([`TlsConfig::from_rustls`]).
-//! Every data connection of a session uses that session's own `Arc<ClientConfig>` (one
-//! session store) and the same server name as its control connection, so it resumes the
-//! control connection's TLS session, which vsftpd and ProFTPD insist on. TLS 1.2 is the
-//! default ([`TlsVersions`]): under TLS 1.3 ProFTPD 1.3.8 allows at most two uploads in a row
-//! per login (no ticket on resumed uploads); after each upload this driver sends
-//! `close_notify` and reads the data connection to its end so that vsftpd's new ticket is
-//! taken.
-//!
-//! The configuration types are ftp-blocking's, written once for both drivers (this crate's
-//! `tls` feature depends on ftp-blocking's): [`TlsConfig`] and [`TlsConfigBuilder`] are
-//! `ftp_blocking::tls::shared`'s generic types with this crate's [`Error`](crate::Error) as
-//! the builder's error, and [`TlsVersions`], [`TlsInfo`] and [`IMPLICIT_PORT`] are
-//! re-exported. What is this driver's own is the non-blocking TLS socket below.
+//! The configuration (`TlsConfig`, `TlsConfigBuilder`, `TlsVersions`, `TlsInfo`,
+//! `IMPLICIT_PORT`, re-exported here) and every TLS decision are ftp-sansio's, written once
+//! for every driver: see `ftp_sansio::tls`. Certificates are verified against the webpki
+//! roots by default; add roots with `TlsConfigBuilder::add_root_pem` or bring a whole
+//! `rustls::ClientConfig` (`TlsConfig::from_rustls`). Every data connection of a session
+//! resumes its control connection's TLS session (vsftpd and ProFTPD insist); TLS 1.2 is the
+//! default. A bad configuration converts into [`Error::Tls`](crate::Error::Tls). What is this
+//! driver's own is moving bytes between non-blocking sockets and the core's `TlsLayer`.
 //!
 //! [`Sessions::connect`]: crate::Sessions::connect
 //! [`Sessions::auth_tls`]: crate::Sessions::auth_tls
@@ -47,6 +40,9 @@ use std::net::Shutdown;
 use mio::net::TcpStream;
 
 #[cfg(feature = "tls")]
+use ftp_sansio::tls::TlsLayer;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use with_tls::*;
 
 /// A socket, clear or TLS; TLS is driven without blocking (the handshake runs inside
@@ -55,16 +51,14 @@ pub use with_tls::*;
 pub(crate) struct Sock {
     pub(crate) tcp: TcpStream,
     #[cfg(feature = "tls")]
-    tls: Option<Box<Layer>>,
-}
-
-/// A TLS layer and where its closing stands.
-#[cfg(feature = "tls")]
-#[derive(Debug)]
-struct Layer {
-    conn: rustls::ClientConnection,
-    close_sent: bool,
+    tls: Option<Box<TlsLayer>>,
+    /// After an upload's `close_notify` went out: the write side is shut down.
+    #[cfg(feature = "tls")]
     write_shut: bool,
+    /// After `CCC`: clear text that came right behind the server's `close_notify`, read
+    /// before the socket.
+    #[cfg(feature = "tls")]
+    clear: Vec<u8>,
 }
 
 impl Sock {
@@ -74,6 +68,10 @@ impl Sock {
             tcp,
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "tls")]
+            write_shut: false,
+            #[cfg(feature = "tls")]
+            clear: Vec::new(),
         }
     }
 
@@ -85,13 +83,28 @@ impl Sock {
         false
     }
 
-    /// Ends an upload: clear, shut the write side down; TLS, `close_notify`, then read to
-    /// the end so that a TLS 1.3 ticket sent meanwhile is taken. `Ok(false)`: would block,
-    /// call again on the next readiness.
+    /// Ends an upload: clear, shut the write side down; TLS, `close_notify`, then the core's
+    /// bounded drain. `Ok(false)`: would block, call again on the next readiness.
     pub(crate) fn finish_upload(&mut self) -> io::Result<bool> {
         #[cfg(feature = "tls")]
         if let Some(layer) = self.tls.as_mut() {
-            return layer.finish_upload(&mut self.tcp);
+            layer.send_close_notify();
+            if !self.write_shut {
+                if !send(layer, &mut self.tcp)? {
+                    return Ok(false);
+                }
+                let _ = self.tcp.shutdown(Shutdown::Write);
+                self.write_shut = true;
+            }
+            // Errors no longer matter: the data went out.
+            while !layer.drain().is_done() {
+                match receive(layer, &mut self.tcp) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                    Err(_) => break,
+                }
+            }
+            return Ok(true);
         }
         match self.tcp.shutdown(Shutdown::Write) {
             Ok(()) => Ok(true),
@@ -104,8 +117,8 @@ impl Sock {
     pub(crate) fn close_notify(&mut self) {
         #[cfg(feature = "tls")]
         if let Some(layer) = self.tls.as_mut() {
-            layer.conn.send_close_notify();
-            let _ = flush(&mut layer.conn, &mut self.tcp);
+            layer.send_close_notify();
+            let _ = send(layer, &mut self.tcp);
         }
     }
 }
@@ -113,8 +126,16 @@ impl Sock {
 impl Read for Sock {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         #[cfg(feature = "tls")]
-        if let Some(layer) = self.tls.as_mut() {
-            return tls_read(&mut layer.conn, &mut self.tcp, buf);
+        {
+            if let Some(layer) = self.tls.as_mut() {
+                return read_plaintext(layer, &mut self.tcp, buf);
+            }
+            if !self.clear.is_empty() {
+                let n = buf.len().min(self.clear.len());
+                buf[..n].copy_from_slice(&self.clear[..n]);
+                self.clear.drain(..n);
+                return Ok(n);
+            }
         }
         self.tcp.read(buf)
     }
@@ -124,7 +145,7 @@ impl Write for Sock {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         #[cfg(feature = "tls")]
         if let Some(layer) = self.tls.as_mut() {
-            return tls_write(&mut layer.conn, &mut self.tcp, buf);
+            return write_plaintext(layer, &mut self.tcp, buf);
         }
         self.tcp.write(buf)
     }
@@ -132,185 +153,121 @@ impl Write for Sock {
     fn flush(&mut self) -> io::Result<()> {
         #[cfg(feature = "tls")]
         if let Some(layer) = self.tls.as_mut() {
-            return flush(&mut layer.conn, &mut self.tcp);
+            return match send(layer, &mut self.tcp)? {
+                true => Ok(()),
+                false => Err(io::ErrorKind::WouldBlock.into()),
+            };
         }
         self.tcp.flush()
     }
 }
 
-/// Writes pending TLS records until none is left or the socket would block.
+/// Writes the layer's ciphertext until none is left (`Ok(true)`) or the socket would block
+/// (`Ok(false)`).
 #[cfg(feature = "tls")]
-fn flush(conn: &mut rustls::ClientConnection, tcp: &mut TcpStream) -> io::Result<()> {
-    while conn.wants_write() {
-        match conn.write_tls(tcp) {
+fn send(layer: &mut TlsLayer, tcp: &mut TcpStream) -> io::Result<bool> {
+    while layer.wants_write() {
+        match tcp.write(layer.pending_output()) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(_) => {}
+            Ok(n) => layer.consume_output(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(true)
 }
 
-/// Reads TLS records from the socket and processes them; `Ok(false)` at EOF.
+/// Feeds the layer what one socket read brings (the end of the stream included);
+/// `WouldBlock` when nothing is there. A TLS failure's alert is sent if the socket takes it.
 #[cfg(feature = "tls")]
-fn pull(conn: &mut rustls::ClientConnection, tcp: &mut TcpStream) -> io::Result<bool> {
-    let open = loop {
-        match conn.read_tls(tcp) {
-            Ok(0) => break false,
-            Ok(_) => break true,
+fn receive(layer: &mut TlsLayer, tcp: &mut TcpStream) -> io::Result<()> {
+    let mut buf = [0u8; 16 * 1024];
+    let fed = loop {
+        match tcp.read(&mut buf) {
+            Ok(0) => break layer.receive_eof(),
+            Ok(n) => break layer.receive(buf.get(..n).unwrap_or_default()),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     };
-    if let Err(e) = conn.process_new_packets() {
-        // Send the alert if we can; the error is what matters.
-        let _ = flush(conn, tcp);
-        return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-    }
-    Ok(open)
+    fed.map_err(|e| failed(layer, tcp, e))
+}
+
+/// A TLS failure as an I/O error, after trying to send the alert.
+#[cfg(feature = "tls")]
+fn failed(layer: &mut TlsLayer, tcp: &mut TcpStream, e: ftp_sansio::tls::TlsError) -> io::Error {
+    let _ = send(layer, tcp);
+    e.into()
 }
 
 #[cfg(feature = "tls")]
-fn tls_read(
-    conn: &mut rustls::ClientConnection,
-    tcp: &mut TcpStream,
-    buf: &mut [u8],
-) -> io::Result<usize> {
-    let _ = flush_nb(conn, tcp)?;
-    let mut eof = false;
+fn read_plaintext(layer: &mut TlsLayer, tcp: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    use ftp_sansio::tls::Received;
     loop {
-        match conn.reader().read(buf) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if eof {
-                    return Err(io::ErrorKind::UnexpectedEof.into());
-                }
-            }
-            Err(e) => return Err(e),
+        send(layer, tcp)?;
+        match layer.read(buf).map_err(|e| failed(layer, tcp, e))? {
+            Received::Data(n) => return Ok(n),
+            Received::PeerClosed => return Ok(0),
+            Received::NeedCiphertext => receive(layer, tcp)?,
         }
-        if !pull(conn, tcp)? {
-            eof = true;
-        }
-        let _ = flush_nb(conn, tcp)?;
     }
 }
 
 #[cfg(feature = "tls")]
-fn tls_write(
-    conn: &mut rustls::ClientConnection,
-    tcp: &mut TcpStream,
-    buf: &[u8],
-) -> io::Result<usize> {
-    if conn.is_handshaking() {
-        drive_handshake(conn, tcp)?;
-        if conn.is_handshaking() {
+fn write_plaintext(layer: &mut TlsLayer, tcp: &mut TcpStream, buf: &[u8]) -> io::Result<usize> {
+    if layer.is_handshaking() {
+        drive_handshake(layer, tcp)?;
+        if layer.is_handshaking() {
             return Err(io::ErrorKind::WouldBlock.into());
         }
     }
-    // Never buffer more than one write ahead of the socket.
-    flush(conn, tcp)?;
-    let n = conn.writer().write(buf)?;
-    flush_nb(conn, tcp)?;
-    Ok(n)
-}
-
-/// [`flush`], where `WouldBlock` is no error: `Ok(false)` if records are left.
-#[cfg(feature = "tls")]
-fn flush_nb(conn: &mut rustls::ClientConnection, tcp: &mut TcpStream) -> io::Result<bool> {
-    match flush(conn, tcp) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
-        Err(e) => Err(e),
+    // Never encrypt more than one write ahead of the socket.
+    if !send(layer, tcp)? {
+        return Err(io::ErrorKind::WouldBlock.into());
     }
+    let n = layer.write(buf).map_err(|e| failed(layer, tcp, e))?;
+    send(layer, tcp)?;
+    Ok(n)
 }
 
 /// Moves the handshake on as far as the socket allows.
 #[cfg(feature = "tls")]
-fn drive_handshake(conn: &mut rustls::ClientConnection, tcp: &mut TcpStream) -> io::Result<()> {
-    while conn.is_handshaking() {
-        flush_nb(conn, tcp)?;
-        if !conn.is_handshaking() {
-            break;
-        }
-        match pull(conn, tcp) {
-            Ok(true) => {}
-            Ok(false) => return Err(io::ErrorKind::UnexpectedEof.into()),
+fn drive_handshake(layer: &mut TlsLayer, tcp: &mut TcpStream) -> io::Result<()> {
+    while layer.is_handshaking() {
+        send(layer, tcp)?;
+        match receive(layer, tcp) {
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
             Err(e) => return Err(e),
         }
     }
-    flush_nb(conn, tcp)?;
+    send(layer, tcp)?;
     Ok(())
-}
-
-#[cfg(feature = "tls")]
-impl Layer {
-    fn finish_upload(&mut self, tcp: &mut TcpStream) -> io::Result<bool> {
-        if !self.close_sent {
-            self.conn.send_close_notify();
-            self.close_sent = true;
-        }
-        if !self.write_shut {
-            if !flush_nb(&mut self.conn, tcp)? {
-                return Ok(false);
-            }
-            let _ = tcp.shutdown(Shutdown::Write);
-            self.write_shut = true;
-        }
-        // Drain to the server's close_notify or EOF; errors no longer matter.
-        let mut scratch = [0u8; 4096];
-        loop {
-            match tls_read(&mut self.conn, tcp, &mut scratch) {
-                Ok(0) => return Ok(true),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Ok(true),
-            }
-        }
-    }
 }
 
 #[cfg(feature = "tls")]
 mod with_tls {
     use std::io;
 
-    use ftp_blocking::tls::shared;
+    use ftp_sansio::tls::{self as core, Downgrade, TlsError};
 
-    use super::{drive_handshake, flush_nb, Layer, Sock};
+    use super::{drive_handshake, failed, receive, send, Sock};
     use crate::Error;
 
-    pub use ftp_blocking::tls::{TlsInfo, TlsVersions, IMPLICIT_PORT};
-    pub use rustls;
-
-    /// What FTPS sessions trust and offer: a `rustls::ClientConfig` template, the one of
-    /// ftp-blocking ([`shared::TlsConfig`]) with this crate's [`Error`]. Cheap to clone; each
-    /// session gets its own copy with its own session store.
-    ///
-    /// ```
-    /// use ftp_mio::tls::{TlsConfig, TlsVersions};
-    /// let default = TlsConfig::new(); // webpki roots, TLS 1.2
-    /// let both = TlsConfig::builder().versions(TlsVersions::Any).build()?;
-    /// # Ok::<(), ftp_mio::Error>(())
-    /// ```
-    pub type TlsConfig = shared::TlsConfig<Error>;
-
-    /// Builds a [`TlsConfig`]; made by [`TlsConfig::builder`]. Its failures are
-    /// [`Error::Tls`].
-    ///
-    /// ```
-    /// use ftp_mio::tls::{TlsConfig, TlsVersions};
-    /// assert!(TlsConfig::builder().add_root_pem(b"nothing").is_err());
-    /// assert!(TlsConfig::builder().without_webpki_roots().build().is_err());
-    /// let tls = TlsConfig::builder().versions(TlsVersions::Tls13).build()?;
-    /// # Ok::<(), ftp_mio::Error>(())
-    /// ```
-    pub type TlsConfigBuilder = shared::TlsConfigBuilder<Error>;
+    pub use ftp_sansio::tls::{
+        rustls, TlsConfig, TlsConfigBuilder, TlsConfigError, TlsInfo, TlsVersions, IMPLICIT_PORT,
+    };
 
     /// A bad TLS configuration or server name is an [`Error::Tls`] without a reply.
-    impl From<shared::TlsConfigError> for Error {
-        fn from(e: shared::TlsConfigError) -> Error {
+    ///
+    /// ```
+    /// use ftp_mio::{tls::TlsConfig, Error};
+    /// let err = Error::from(TlsConfig::builder().add_root_pem(b"nothing").unwrap_err());
+    /// assert!(matches!(err, Error::Tls { reply: None, .. }));
+    /// ```
+    impl From<TlsConfigError> for Error {
+        fn from(e: TlsConfigError) -> Error {
             Error::Tls {
                 source: e.into(),
                 reply: None,
@@ -318,33 +275,30 @@ mod with_tls {
         }
     }
 
-    /// A session's TLS side (the shared [`shared::TlsContext`]: one session store, the server
+    /// A session's TLS side (the core's [`core::TlsContext`]: one session store, the server
     /// name, the counters), used by the control and data connections.
     #[derive(Clone, Debug)]
-    pub(crate) struct TlsContext(shared::TlsContext);
+    pub(crate) struct TlsContext(core::TlsContext);
 
     impl TlsContext {
         /// `host`: DNS name or IP address (brackets allowed), checked against the certificate.
         pub(crate) fn new(tls: &TlsConfig, host: &str) -> Result<TlsContext, Error> {
-            Ok(TlsContext(shared::TlsContext::new(tls, host)?))
+            Ok(TlsContext(core::TlsContext::new(tls, host)?))
         }
 
         /// Starts TLS on `sock` (the ClientHello goes out as soon as the socket allows).
         pub(crate) fn start(&self, sock: &mut Sock) -> io::Result<()> {
-            let mut layer = Box::new(Layer {
-                conn: self.0.client()?,
-                close_sent: false,
-                write_shut: false,
-            });
-            flush_nb(&mut layer.conn, &mut sock.tcp)?;
+            let mut layer = Box::new(self.0.start()?);
+            send(&mut layer, &mut sock.tcp)?;
             sock.tls = Some(layer);
+            sock.write_shut = false;
             Ok(())
         }
 
         /// Counts a data connection whose handshake completed.
         pub(crate) fn count_data(&mut self, sock: &Sock) {
             if let Some(layer) = &sock.tls {
-                self.0.count_data_handshake(&layer.conn);
+                self.0.count_data_handshake(layer);
             }
         }
 
@@ -357,15 +311,15 @@ mod with_tls {
     impl Sock {
         /// Whether a TLS handshake is still running.
         pub(crate) fn is_handshaking(&self) -> bool {
-            self.tls.as_ref().is_some_and(|l| l.conn.is_handshaking())
+            self.tls.as_ref().is_some_and(|l| l.is_handshaking())
         }
 
         /// Moves a running handshake on; `Ok(true)` once it is done (or there is none).
         pub(crate) fn drive_handshake(&mut self) -> io::Result<bool> {
             match self.tls.as_mut() {
                 Some(layer) => {
-                    drive_handshake(&mut layer.conn, &mut self.tcp)?;
-                    Ok(!layer.conn.is_handshaking())
+                    drive_handshake(layer, &mut self.tcp)?;
+                    Ok(!layer.is_handshaking())
                 }
                 None => Ok(true),
             }
@@ -373,45 +327,48 @@ mod with_tls {
 
         /// The negotiated TLS version.
         pub(crate) fn protocol_version(&self) -> Option<rustls::ProtocolVersion> {
-            self.tls.as_ref().and_then(|l| l.conn.protocol_version())
+            self.tls
+                .as_ref()
+                .and_then(|l| l.connection().protocol_version())
         }
 
         /// One step of the `CCC` shutdown (RFC 4217 §6): `close_notify`, then wait for the
-        /// server's; `Ok(true)` when the socket is clear again.
+        /// server's; `Ok(true)` when the socket is clear again (the clear text that came
+        /// right behind the server's `close_notify` is read first).
         pub(crate) fn downgrade_step(&mut self) -> io::Result<bool> {
             let Some(layer) = self.tls.as_mut() else {
                 return Ok(true);
             };
-            if !layer.close_sent {
-                layer.conn.send_close_notify();
-                layer.close_sent = true;
-            }
-            if !flush_nb(&mut layer.conn, &mut self.tcp)? {
-                return Ok(false);
-            }
-            let mut scratch = [0u8; 512];
             loop {
-                match super::tls_read(&mut layer.conn, &mut self.tcp, &mut scratch) {
-                    Ok(0) => break,
-                    Ok(_) => {
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            "data on the control connection during the CCC shutdown",
-                        ))
+                match layer
+                    .downgrade()
+                    .map_err(|e| failed(layer, &mut self.tcp, e))?
+                {
+                    Downgrade::NeedCiphertext => {
+                        send(layer, &mut self.tcp)?;
+                        match receive(layer, &mut self.tcp) {
+                            Ok(()) => {}
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                            Err(e) => return Err(e),
+                        }
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+                    Downgrade::Done { cleartext } => {
+                        // Kept at once: a later call hands back nothing more.
+                        self.clear.extend_from_slice(&cleartext);
+                        if !send(layer, &mut self.tcp)? {
+                            return Ok(false);
+                        }
+                        self.tls = None;
+                        return Ok(true);
+                    }
                 }
             }
-            self.tls = None;
-            Ok(true)
         }
     }
 
-    /// Whether `e` came out of rustls.
+    /// Whether `e` is a TLS failure (rather than a socket one).
     pub(crate) fn is_tls_io_error(e: &io::Error) -> bool {
-        e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
+        TlsError::of_io(e).is_some_and(TlsError::is_tls_failure)
     }
 }
 
@@ -492,15 +449,7 @@ mod api {
         /// # Ok::<(), ftp_mio::Error>(())
         /// ```
         pub fn prot_p(&mut self, session: SessionId) -> Result<OpId, Error> {
-            if self.conn_ref(session)?.tls.is_none() {
-                return Err(Error::Tls {
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        "PROT P needs FTPS: auth_tls or connect_implicit_tls first",
-                    ),
-                    reply: None,
-                });
-            }
+            // The session refuses it when its turn comes before TLS runs (nothing is sent).
             self.enqueue(session, Operation::Protect(ProtLevel::Private), None)
         }
 

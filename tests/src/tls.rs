@@ -322,3 +322,177 @@ pub fn server_cert_pem(server: &dyn TestServer) -> Vec<u8> {
         .unwrap_or_else(|| panic!("{} offers no TLS certificate", server.kind()));
     std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
+
+/// What [`EndlessTlsPeer`] saw of one protected upload (`Debug` shows the upload's length,
+/// not its bytes).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EndlessReport {
+    /// The bytes uploaded, up to the client's `close_notify`.
+    pub uploaded: Vec<u8>,
+    /// Whether the client ended the upload with `close_notify`.
+    pub close_notify: bool,
+    /// Bytes the peer streamed after the client's `close_notify` before its writes failed.
+    pub streamed_after: u64,
+    /// Whether the client closed the data connection while the peer still sent (it did not
+    /// read forever); `false` when the peer gave up after its time limit.
+    pub client_hung_up: bool,
+}
+
+impl std::fmt::Debug for EndlessReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndlessReport")
+            .field("uploaded", &self.uploaded.len())
+            .field("close_notify", &self.close_notify)
+            .field("streamed_after", &self.streamed_after)
+            .field("client_hung_up", &self.client_hung_up)
+            .finish()
+    }
+}
+
+/// A scripted implicit-FTPS server that answers an upload's end with data that never
+/// stops: after the client's `close_notify` on a protected data connection it keeps
+/// streaming application data (no `close_notify`) until the client closes the connection
+/// or 20 seconds pass, then answers `226`. Shows that a client's drain after an upload is
+/// bounded. One control connection; commands it does not know get `502`.
+///
+/// ```no_run
+/// use ftp_tests::tls::{EndlessTlsPeer, TestCert};
+/// let cert = TestCert::localhost();
+/// let peer = EndlessTlsPeer::start(&cert);
+/// // ... implicit FTPS to peer.addr(), login, PROT P, STOR ...
+/// let report = peer.finish();
+/// assert!(report.client_hung_up);
+/// ```
+#[derive(Debug)]
+pub struct EndlessTlsPeer {
+    addr: SocketAddr,
+    thread: Option<thread::JoinHandle<io::Result<EndlessReport>>>,
+}
+
+impl EndlessTlsPeer {
+    /// Listens on a free `127.0.0.1` port, offering `cert`.
+    pub fn start(cert: &TestCert) -> EndlessTlsPeer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the scripted FTPS peer");
+        let addr = listener.local_addr().expect("local address");
+        let config = cert.server_config();
+        let thread = thread::spawn(move || endless_session(listener, config));
+        EndlessTlsPeer {
+            addr,
+            thread: Some(thread),
+        }
+    }
+
+    /// Where clients connect (implicit FTPS).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Waits for the control session to end (`QUIT` or the client closing) and reports.
+    /// Panics if the peer failed.
+    pub fn finish(mut self) -> EndlessReport {
+        let t = self.thread.take().expect("not finished twice");
+        t.join()
+            .expect("the scripted FTPS peer panicked")
+            .unwrap_or_else(|e| panic!("the scripted FTPS peer failed: {e}"))
+    }
+}
+
+/// A TLS server stream over a blocking socket.
+type ServerTls = StreamOwned<ServerConnection, TcpStream>;
+
+fn accept_tls(listener: &TcpListener, config: &Arc<ServerConfig>) -> io::Result<ServerTls> {
+    let (sock, _) = listener.accept()?;
+    sock.set_read_timeout(Some(Duration::from_secs(10)))?;
+    sock.set_write_timeout(Some(Duration::from_secs(10)))?;
+    let conn = ServerConnection::new(config.clone()).map_err(io::Error::other)?;
+    let mut tls = StreamOwned::new(conn, sock);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock)?;
+    }
+    Ok(tls)
+}
+
+fn reply(control: &mut ServerTls, line: &str) -> io::Result<()> {
+    control.write_all(line.as_bytes())?;
+    control.write_all(b"\r\n")?;
+    control.flush()
+}
+
+fn endless_session(listener: TcpListener, config: Arc<ServerConfig>) -> io::Result<EndlessReport> {
+    let mut control = accept_tls(&listener, &config)?;
+    reply(&mut control, "220 endless FTPS peer")?;
+    let mut report = EndlessReport::default();
+    let mut data_listener: Option<TcpListener> = None;
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        line.clear();
+        while !line.ends_with(b"\r\n") {
+            match control.read(&mut byte) {
+                Ok(0) => return Ok(report),
+                Ok(_) => line.push(byte[0]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+        let verb = text.split(' ').next().unwrap_or("").to_ascii_uppercase();
+        match verb.as_str() {
+            "USER" => reply(&mut control, "331 password please")?,
+            "PASS" => reply(&mut control, "230 logged in")?,
+            "PBSZ" => reply(&mut control, "200 PBSZ=0")?,
+            "PROT" | "TYPE" => reply(&mut control, "200 ok")?,
+            "EPSV" => {
+                let l = TcpListener::bind("127.0.0.1:0")?;
+                let port = l.local_addr()?.port();
+                data_listener = Some(l);
+                reply(
+                    &mut control,
+                    &format!("229 Entering Extended Passive Mode (|||{port}|)"),
+                )?;
+            }
+            "STOR" => {
+                let Some(l) = data_listener.take() else {
+                    reply(&mut control, "425 no EPSV first")?;
+                    continue;
+                };
+                reply(&mut control, "150 send it")?;
+                let mut data = accept_tls(&l, &config)?;
+                endless_upload(&mut data, &mut report);
+                drop(data);
+                reply(&mut control, "226 stored")?;
+            }
+            "QUIT" => {
+                reply(&mut control, "221 bye")?;
+                return Ok(report);
+            }
+            _ => reply(&mut control, "502 not here")?,
+        }
+    }
+}
+
+/// Reads the upload to the client's `close_notify`, then streams until the client hangs up.
+fn endless_upload(data: &mut ServerTls, report: &mut EndlessReport) {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match data.read(&mut buf) {
+            Ok(0) => {
+                report.close_notify = true;
+                break;
+            }
+            Ok(n) => report.uploaded.extend_from_slice(&buf[..n]),
+            Err(_) => return,
+        }
+    }
+    let chunk = [b'x'; 16 * 1024];
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < until {
+        match data.write_all(&chunk).and_then(|()| data.flush()) {
+            Ok(()) => report.streamed_after += chunk.len() as u64,
+            Err(_) => {
+                report.client_hung_up = true;
+                return;
+            }
+        }
+    }
+}

@@ -275,15 +275,17 @@ fn bad_server_name_is_invalid_input() {
 
 #[test]
 fn tls_config_builder_rejects_garbage_and_empty_trust() {
+    // The builder's error is the core's; it converts into this driver's TLS error.
     let err = TlsConfig::builder()
         .add_root_pem(b"no pem here")
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Tls);
+    assert_eq!(ftp_blocking::Error::from(err).kind(), ErrorKind::Tls);
     let err = TlsConfig::builder()
         .without_webpki_roots()
         .build()
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Tls);
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(ftp_blocking::Error::from(err).kind(), ErrorKind::Tls);
     assert!(TlsConfig::builder().add_root_der(vec![1, 2, 3]).is_err());
 }
 
@@ -473,4 +475,32 @@ fn proftpd_tls13_runs_out_of_tickets_after_two_uploads() {
     for i in 0..6 {
         try_stor(&mut ftp, &format!("u{i}.bin"), b"twelve").unwrap();
     }
+}
+
+/// A server that answers the end of an upload with data that never stops: the drain after
+/// the client's close_notify is bounded (ftp_sansio::tls::DRAIN_LIMIT), so the upload
+/// completes and the client hangs up on the server instead of reading forever.
+#[test]
+fn the_drain_after_an_upload_is_bounded() {
+    let cert = TestCert::localhost();
+    let peer = ftp_tests::tls::EndlessTlsPeer::start(&cert);
+    let tls = trusting(cert.cert_pem(), TlsVersions::Tls12);
+    let started = std::time::Instant::now();
+    let mut ftp = Ftp::connect_implicit_tls("localhost", peer.addr().port(), &tls).unwrap();
+    ftp.login("alice", "secret").unwrap();
+    ftp.prot_p().unwrap();
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let reply = ftp
+        .storbinary("STOR up.bin", &mut &data[..], 8192, None)
+        .unwrap();
+    assert_eq!(reply.code().get(), 226, "{reply}");
+    ftp.quit().unwrap();
+    let report = peer.finish();
+    assert_eq!(report.uploaded, data);
+    assert!(report.close_notify && report.client_hung_up, "{report:?}");
+    assert!(
+        report.streamed_after >= ftp_sansio::tls::DRAIN_LIMIT as u64,
+        "{report:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
 }

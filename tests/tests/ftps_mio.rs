@@ -181,7 +181,16 @@ fn prot_p_without_tls_is_refused() {
     let mut l = Loop::new(1);
     let (s, greeting) = l.ftp.connect(server.addr(), Default::default()).unwrap();
     l.wait_all(&[greeting]);
-    assert!(matches!(l.ftp.prot_p(s), Err(Error::Tls { .. })));
+    // The session refuses it when its turn comes (issue 13: the rule is the core's); nothing
+    // is sent and the session goes on.
+    let prot = l.ftp.prot_p(s).unwrap();
+    let noop = l.ftp.noop(s).unwrap();
+    let done = l.wait_all(&[prot, noop]);
+    assert!(matches!(
+        done[0].result,
+        Err(Error::Usage(UsageError::TlsRequired))
+    ));
+    assert!(done[1].result.is_ok());
     assert!(l.ftp.tls_info(s).is_none());
 }
 
@@ -329,4 +338,39 @@ fn proftpd_ccc() {
     );
     assert!(!l.ftp.session(s).unwrap().is_control_tls());
     assert_eq!(ok_data(&mut l, get), b"after ccc\n");
+}
+
+/// A server that answers the end of an upload with data that never stops: the drain after
+/// the client's close_notify is bounded (ftp_sansio::tls::DRAIN_LIMIT), so the upload
+/// completes and the client hangs up on the server instead of reading forever.
+#[test]
+fn the_drain_after_an_upload_is_bounded() {
+    let cert = TestCert::localhost();
+    let peer = ftp_tests::tls::EndlessTlsPeer::start(&cert);
+    let tls = trusting(cert.cert_pem(), TlsVersions::Tls12);
+    let started = std::time::Instant::now();
+    let mut l = Loop::new(1);
+    let (s, greeting) = l
+        .ftp
+        .connect_implicit_tls(peer.addr(), Default::default(), "localhost", &tls)
+        .unwrap();
+    let login = l.ftp.login(s, "alice", "secret").unwrap();
+    let prot = l.ftp.prot_p(s).unwrap();
+    let data = payload(3, 100_000);
+    let store = l
+        .ftp
+        .store(s, "up.bin", std::io::Cursor::new(data.clone()))
+        .unwrap();
+    let quit = l.ftp.quit(s).unwrap();
+    for d in l.wait_all(&[greeting, login, prot, store, quit]) {
+        assert!(d.result.is_ok(), "{:?}", d.result);
+    }
+    let report = peer.finish();
+    assert_eq!(report.uploaded, data);
+    assert!(report.close_notify && report.client_hung_up, "{report:?}");
+    assert!(
+        report.streamed_after >= ftp_sansio::tls::DRAIN_LIMIT as u64,
+        "{report:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
 }

@@ -126,6 +126,27 @@ pub enum LocalClose {
     User,
 }
 
+impl LocalClose {
+    /// The reason for a control connection that failed with `e`: with the `tls` feature a
+    /// TLS layer's failure inside it ([`crate::tls`]) is [`LocalClose::Tls`]; anything else
+    /// [`LocalClose::Io`] with the error's kind. What drivers give
+    /// [`Session::handle_close`](super::Session::handle_close) when a control read or write
+    /// fails.
+    ///
+    /// ```
+    /// use ftp_sansio::session::LocalClose;
+    /// let e = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+    /// assert_eq!(LocalClose::from_io(&e), LocalClose::Io(std::io::ErrorKind::ConnectionReset));
+    /// ```
+    pub fn from_io(e: &std::io::Error) -> LocalClose {
+        #[cfg(feature = "tls")]
+        if crate::tls::TlsError::of_io(e).is_some_and(|t| t.is_tls_failure()) {
+            return LocalClose::Tls;
+        }
+        LocalClose::Io(e.kind())
+    }
+}
+
 impl core::fmt::Display for LocalClose {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {

@@ -337,6 +337,28 @@ impl DataFailure {
     /// assert_eq!(DataFailure::from_io_kind(ErrorKind::WouldBlock), DataFailure::TimedOut);
     /// ```
     pub fn from_io_kind(kind: std::io::ErrorKind) -> DataFailure {
+        Self::of_kind(kind)
+    }
+
+    /// [`from_io_kind`](Self::from_io_kind) for a whole error: with the `tls` feature a
+    /// TLS layer's error carried inside it ([`crate::tls`]) is classified first (a bad
+    /// record, an alert, a certificate: [`Tls`](Self::Tls)). What drivers call for a data
+    /// socket's error.
+    ///
+    /// ```
+    /// use ftp_sansio::session::DataFailure;
+    /// let e = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+    /// assert_eq!(DataFailure::from_io(&e), DataFailure::Reset);
+    /// ```
+    pub fn from_io(e: &std::io::Error) -> DataFailure {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = crate::tls::TlsError::of_io(e) {
+            return tls.data_failure();
+        }
+        Self::of_kind(e.kind())
+    }
+
+    fn of_kind(kind: std::io::ErrorKind) -> DataFailure {
         use std::io::ErrorKind as K;
         match kind {
             K::ConnectionRefused => DataFailure::Refused,

@@ -50,6 +50,7 @@ use std::pin::Pin;
 use std::time::Instant;
 
 use ftp_sansio::ascii::{CrlfToLf, LfToCrlf};
+use ftp_sansio::command::ProtLevel;
 use ftp_sansio::listing::{self, ListEntry, ParsedLine};
 use ftp_sansio::reply::Reply;
 use ftp_sansio::session::{
@@ -57,6 +58,9 @@ use ftp_sansio::session::{
     Outcome, Session, TlsIntent, TransferKind, TransferRequest, UsageError,
 };
 use ftp_sansio::time::Timestamp;
+use ftp_sansio::tls::{
+    Downgrade, Received, TlsConfig, TlsConfigError, TlsContext, TlsError, TlsInfo, TlsLayer,
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, ToSocketAddrs};
 use tokio::time::Sleep;
@@ -104,6 +108,16 @@ pub enum Error {
         /// The sink's or source's error.
         source: io::Error,
     },
+    /// TLS failed on the control connection (the handshake: certificate, name, version; a
+    /// record; the `ccc` shutdown). The session is closed.
+    Tls {
+        /// The operation in flight, and the server.
+        context: String,
+        /// What the TLS layer said.
+        source: TlsError,
+    },
+    /// The TLS configuration or the server name was refused before anything was sent.
+    TlsConfig(TlsConfigError),
     /// A listing was larger than [`Client::set_max_listing`]; the transfer was aborted.
     ListingTooLarge {
         /// The limit in bytes.
@@ -135,6 +149,10 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: local sink or source failed, transfer aborted: {source}"
             ),
+            Error::Tls { context, source } => {
+                write!(f, "{context}: control connection TLS: {source}")
+            }
+            Error::TlsConfig(e) => write!(f, "TLS configuration: {e}"),
             Error::ListingTooLarge { limit } => {
                 write!(f, "listing larger than {limit} bytes, transfer aborted")
             }
@@ -151,6 +169,8 @@ impl std::error::Error for Error {
             Error::Op { error, .. } => Some(error),
             Error::Usage(e) => Some(e),
             Error::Io { source, .. } | Error::Local { source, .. } => Some(source),
+            Error::Tls { source, .. } => Some(source),
+            Error::TlsConfig(e) => Some(e),
             _ => None,
         }
     }
@@ -175,7 +195,99 @@ enum Data {
     Connected(TcpStream),
     Listening(TcpListener),
     Accepting(TcpListener),
-    Streaming(TcpStream),
+    Streaming(DataSock),
+}
+
+/// A data connection that moves bytes, in clear or through a [`TlsLayer`] (`PROT P`). Every
+/// method is cancel-safe: what was read or encrypted stays in the layer.
+struct DataSock {
+    tcp: TcpStream,
+    tls: Option<Box<TlsLayer>>,
+    /// Ciphertext read buffer (TLS only).
+    cbuf: Vec<u8>,
+    write_shut: bool,
+}
+
+impl DataSock {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let DataSock { tcp, tls, cbuf, .. } = self;
+        let Some(layer) = tls else {
+            return tcp.read(buf).await;
+        };
+        loop {
+            send_tls(tcp, layer).await?;
+            match layer.read(buf)? {
+                Received::Data(n) => return Ok(n),
+                Received::PeerClosed => return Ok(0),
+                Received::NeedCiphertext => receive_tls(tcp, layer, cbuf).await?,
+            }
+        }
+    }
+
+    async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let DataSock { tcp, tls, cbuf, .. } = self;
+        let Some(layer) = tls else {
+            return tcp.write(buf).await;
+        };
+        loop {
+            while layer.is_handshaking() {
+                send_tls(tcp, layer).await?;
+                receive_tls(tcp, layer, cbuf).await?;
+            }
+            send_tls(tcp, layer).await?;
+            // Taken into the layer at once; sent by the next call or by `finish`.
+            match layer.write(buf)? {
+                0 => continue,
+                n => return Ok(n),
+            }
+        }
+    }
+
+    /// The end of an upload: the write side shut (TLS: `close_notify` first, then the
+    /// layer's bounded drain).
+    async fn finish(&mut self) -> io::Result<()> {
+        let DataSock {
+            tcp,
+            tls,
+            cbuf,
+            write_shut,
+        } = self;
+        let Some(layer) = tls else {
+            return tcp.shutdown().await;
+        };
+        layer.send_close_notify();
+        send_tls(tcp, layer).await?;
+        if !*write_shut {
+            let _ = tcp.shutdown().await;
+            *write_shut = true;
+        }
+        while !layer.drain().is_done() {
+            if receive_tls(tcp, layer, cbuf).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes what the TLS layer has to send.
+async fn send_tls(tcp: &mut TcpStream, layer: &mut TlsLayer) -> io::Result<()> {
+    while layer.wants_write() {
+        match tcp.write(layer.pending_output()).await? {
+            0 => return Err(io::ErrorKind::WriteZero.into()),
+            n => layer.consume_output(n),
+        }
+    }
+    Ok(())
+}
+
+/// Feeds one socket read to the TLS layer.
+async fn receive_tls(tcp: &mut TcpStream, layer: &mut TlsLayer, buf: &mut [u8]) -> io::Result<()> {
+    match tcp.read(buf).await? {
+        0 => layer.receive_eof()?,
+        n => layer.receive(&buf[..n])?,
+    }
+    Ok(())
 }
 
 /// Where a transfer's bytes come from or go to.
@@ -339,7 +451,7 @@ impl Pump {
         }
     }
 
-    async fn run<W, R>(&mut self, sock: &mut TcpStream, end: &mut End<'_, W, R>) -> DataStep
+    async fn run<W, R>(&mut self, sock: &mut DataSock, end: &mut End<'_, W, R>) -> DataStep
     where
         W: AsyncWrite + Unpin + ?Sized,
         R: AsyncRead + Unpin + ?Sized,
@@ -351,7 +463,7 @@ impl Pump {
         }
     }
 
-    async fn download<W, R>(&mut self, sock: &mut TcpStream, end: &mut End<'_, W, R>) -> DataStep
+    async fn download<W, R>(&mut self, sock: &mut DataSock, end: &mut End<'_, W, R>) -> DataStep
     where
         W: AsyncWrite + Unpin + ?Sized,
         R: AsyncRead + Unpin + ?Sized,
@@ -394,7 +506,7 @@ impl Pump {
         }
     }
 
-    async fn upload<W, R>(&mut self, sock: &mut TcpStream, end: &mut End<'_, W, R>) -> DataStep
+    async fn upload<W, R>(&mut self, sock: &mut DataSock, end: &mut End<'_, W, R>) -> DataStep
     where
         W: AsyncWrite + Unpin + ?Sized,
         R: AsyncRead + Unpin + ?Sized,
@@ -413,7 +525,7 @@ impl Pump {
                 }
             }
             if self.eof {
-                return match sock.shutdown().await {
+                return match sock.finish().await {
                     Ok(()) => DataStep::Finished,
                     Err(e) => DataStep::Failed(e),
                 };
@@ -463,6 +575,17 @@ enum Wake {
 pub struct Client {
     session: Session,
     control: TcpStream,
+    /// The control connection's TLS (explicit after `auth_tls`, implicit from the start).
+    control_tls: Option<Box<TlsLayer>>,
+    /// After `ccc`: the layer whose `close_notify` still goes out before clear text.
+    retiring_tls: Option<Box<TlsLayer>>,
+    /// The session's TLS configuration and server name (control and data connections).
+    tls: Option<TlsContext>,
+    /// The core's upgrade (after `234`) or downgrade (after `ccc`'s `200`) is being done.
+    upgrading: bool,
+    downgrading: bool,
+    /// The transfer in flight runs TLS on its data connection.
+    data_tls: bool,
     rbuf: Box<[u8]>,
     data: Data,
     pump: Pump,
@@ -470,6 +593,8 @@ pub struct Client {
     pending: Pending,
     /// The I/O error behind a [`LocalClose::Io`], reported instead of the core's summary.
     control_error: Option<io::Error>,
+    /// The TLS failure behind a [`LocalClose::Tls`].
+    control_tls_error: Option<TlsError>,
     /// The sink's or source's failure behind a [`DataFailure::Local`].
     local_error: Option<LocalFailure>,
     /// The operation in flight as the core shows it, with the server, for errors.
@@ -498,6 +623,27 @@ impl Client {
         addr: impl ToSocketAddrs,
         config: Config,
     ) -> Result<(Client, Reply), Error> {
+        Client::open(addr, config, None).await
+    }
+
+    /// Connects with implicit FTPS: TLS from the first byte (usually port 990), for `host`
+    /// (the name or address the server's certificate names), then reads the greeting.
+    /// Data connections are protected (`PROT P`) only after [`Client::prot_p`].
+    pub async fn connect_implicit_tls(
+        addr: impl ToSocketAddrs,
+        host: &str,
+        tls: &TlsConfig,
+        config: Config,
+    ) -> Result<(Client, Reply), Error> {
+        let ctx = TlsContext::new(tls, host).map_err(Error::TlsConfig)?;
+        Client::open(addr, config, Some(ctx)).await
+    }
+
+    async fn open(
+        addr: impl ToSocketAddrs,
+        config: Config,
+        implicit: Option<TlsContext>,
+    ) -> Result<(Client, Reply), Error> {
         let control = TcpStream::connect(addr).await.map_err(|source| Error::Io {
             context: "connect".to_owned(),
             source,
@@ -508,10 +654,26 @@ impl Client {
             context: "connect".to_owned(),
             source,
         })?;
-        let session = Session::new(config, peer, Instant::now());
+        let (session, control_tls) = match &implicit {
+            None => (Session::new(config, peer, Instant::now()), None),
+            Some(ctx) => {
+                let layer = ctx.start().map_err(|source| Error::Tls {
+                    context: format!("greeting of {peer}"),
+                    source,
+                })?;
+                let session = Session::new_implicit_tls(config, peer, Instant::now());
+                (session, Some(Box::new(layer)))
+            }
+        };
         let mut client = Client {
             session,
             control,
+            control_tls,
+            retiring_tls: None,
+            tls: implicit,
+            upgrading: false,
+            downgrading: false,
+            data_tls: false,
             rbuf: vec![0; CONTROL_BUFFER].into_boxed_slice(),
             data: Data::None,
             pump: Pump::new(),
@@ -521,6 +683,7 @@ impl Client {
             },
             pending: Pending::Command,
             control_error: None,
+            control_tls_error: None,
             local_error: None,
             operation: format!("greeting of {peer}"),
             closed: None,
@@ -717,6 +880,43 @@ impl Client {
         reply_of(self.run(&mut NoEnd::None).await?)
     }
 
+    /// Explicit FTPS (RFC 4217): the core asks the server for TLS and, once it agrees, the
+    /// control connection's handshake runs for `host` (the name or address the server's
+    /// certificate names) with `tls`. A refusal or a failed handshake closes the session (the
+    /// core's rule: nothing goes on in clear text). Returns the server's agreement.
+    pub async fn auth_tls(&mut self, tls: &TlsConfig, host: &str) -> Result<Reply, Error> {
+        self.settle().await?;
+        self.tls = Some(TlsContext::new(tls, host).map_err(Error::TlsConfig)?);
+        self.start(Operation::AuthTls, Pending::Command)?;
+        reply_of(self.run(&mut NoEnd::None).await?)
+    }
+
+    /// Protected data connections from now on (ftplib's `prot_p`); each resumes the
+    /// control connection's TLS session.
+    pub async fn prot_p(&mut self) -> Result<Reply, Error> {
+        self.done(Operation::Protect(ProtLevel::Private)).await
+    }
+
+    /// Clear data connections again (ftplib's `prot_c`).
+    pub async fn prot_c(&mut self) -> Result<Reply, Error> {
+        self.done(Operation::Protect(ProtLevel::Clear)).await
+    }
+
+    /// Ends TLS on the control connection (RFC 4217 §6); data protection stays as it was.
+    pub async fn ccc(&mut self) -> Result<Reply, Error> {
+        self.done(Operation::Ccc).await
+    }
+
+    /// The TLS version of the control connection and how many data connections completed a
+    /// handshake and resumed its session; `None` without TLS.
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        let version = self
+            .control_tls
+            .as_ref()
+            .and_then(|l| l.connection().protocol_version());
+        self.tls.as_ref().map(|ctx| ctx.info(version))
+    }
+
     /// Ends the session politely; the client is closed afterwards.
     pub async fn quit(&mut self) -> Result<Reply, Error> {
         match self.command(Operation::Quit).await? {
@@ -778,6 +978,7 @@ impl Client {
 
     fn start(&mut self, op: Operation, pending: Pending) -> Result<(), Error> {
         self.control_error = None;
+        self.control_tls_error = None;
         self.local_error = None;
         self.operation = format!("{op} ({})", self.session.control_peer());
         self.session
@@ -852,6 +1053,9 @@ impl Client {
             if let Some(result) = self.process(end) {
                 return result;
             }
+            if self.control_step() {
+                continue;
+            }
             if self.session.is_idle() || self.session.is_closed() {
                 // Cannot happen while the core keeps its contract; never wait for nothing.
                 self.pending = Pending::None;
@@ -862,7 +1066,7 @@ impl Client {
                         .unwrap_or_else(|| "no operation in flight".to_owned()),
                 });
             }
-            if !self.session.poll_transmit().is_empty() {
+            if self.wants_flush() {
                 self.flush().await;
                 continue;
             }
@@ -870,26 +1074,122 @@ impl Client {
         }
     }
 
-    /// Writes the control bytes the core queued.
+    /// The control connection's TLS work that needs no I/O: a finished handshake or `ccc`
+    /// shutdown reported to the core, or one piece of decrypted input given to it. `true`
+    /// if anything happened (then the core's events come first).
+    fn control_step(&mut self) -> bool {
+        let now = Instant::now();
+        let Some(layer) = self.control_tls.as_mut() else {
+            return false;
+        };
+        if self.session.is_closed() {
+            return false;
+        }
+        if self.downgrading {
+            return match layer.downgrade() {
+                Ok(Downgrade::NeedCiphertext) => false,
+                Ok(Downgrade::Done { cleartext }) => {
+                    self.downgrading = false;
+                    self.pending = Pending::Command;
+                    self.retiring_tls = self.control_tls.take();
+                    self.session.handle_tls_established(now);
+                    if !cleartext.is_empty() {
+                        self.session.handle_input(now, &cleartext);
+                    }
+                    true
+                }
+                Err(e) => {
+                    self.control_tls_failed(e);
+                    true
+                }
+            };
+        }
+        if layer.is_handshaking() {
+            return false;
+        }
+        if self.upgrading {
+            self.upgrading = false;
+            self.pending = Pending::Command;
+            self.session.handle_tls_established(now);
+            return true;
+        }
+        match layer.read(&mut self.rbuf) {
+            Ok(Received::Data(n)) => self.session.handle_input(now, &self.rbuf[..n]),
+            Ok(Received::NeedCiphertext) => return false,
+            Ok(Received::PeerClosed) => self.session.handle_eof(now),
+            Err(e) => self.control_tls_failed(e),
+        }
+        true
+    }
+
+    /// The control connection's TLS layer failed: the core classifies it
+    /// ([`LocalClose::from_io`]) and closes the session.
+    fn control_tls_failed(&mut self, e: TlsError) {
+        // The alert for the server, if the socket takes it now (a courtesy).
+        if let Some(layer) = self.control_tls.as_mut() {
+            if let Ok(n) = self.control.try_write(layer.pending_output()) {
+                layer.consume_output(n);
+            }
+        }
+        let io = io::Error::from(e.clone());
+        if LocalClose::from_io(&io) == LocalClose::Tls {
+            self.control_tls_error.get_or_insert(e);
+        }
+        self.control_failed(io);
+    }
+
+    fn wants_flush(&self) -> bool {
+        let tls_out = |l: &Option<Box<TlsLayer>>| l.as_ref().is_some_and(|l| l.wants_write());
+        !self.session.is_closed()
+            && (!self.session.poll_transmit().is_empty()
+                || tls_out(&self.control_tls)
+                || tls_out(&self.retiring_tls))
+    }
+
+    /// Writes the control bytes the core queued (through TLS when it runs), after what a
+    /// retired TLS layer still has to send (its `close_notify`).
     async fn flush(&mut self) {
         loop {
-            let out = self.session.poll_transmit();
+            if let Some(layer) = self.control_tls.as_mut() {
+                let out = self.session.poll_transmit();
+                if !out.is_empty() {
+                    match layer.write(out) {
+                        Ok(n) => self.session.consume_transmit(n),
+                        Err(e) => return self.control_tls_failed(e),
+                    }
+                }
+            }
+            let layer = match (&mut self.retiring_tls, &mut self.control_tls) {
+                (Some(l), _) if l.wants_write() => Some(l),
+                (Some(_), _) => {
+                    self.retiring_tls = None;
+                    continue;
+                }
+                (None, Some(l)) => Some(l),
+                (None, None) => None,
+            };
+            let out = match &layer {
+                Some(l) => l.pending_output(),
+                None => self.session.poll_transmit(),
+            };
             if out.is_empty() {
                 return;
             }
             match self.control.write(out).await {
                 Ok(0) => return self.control_failed(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.session.consume_transmit(n),
+                Ok(n) => match layer {
+                    Some(l) => l.consume_output(n),
+                    None => self.session.consume_transmit(n),
+                },
                 Err(e) => return self.control_failed(e),
             }
         }
     }
 
     fn control_failed(&mut self, e: io::Error) {
-        let kind = e.kind();
+        let reason = LocalClose::from_io(&e);
         self.control_error.get_or_insert(e);
-        self.session
-            .handle_close(Instant::now(), LocalClose::Io(kind));
+        self.session.handle_close(Instant::now(), reason);
     }
 
     /// Waits for the control socket, the data connection or the core's deadline, and feeds
@@ -923,6 +1223,16 @@ impl Client {
         };
         let now = Instant::now();
         match wake {
+            Wake::Control(Ok(n)) if self.control_tls.is_some() => {
+                let fed = match self.control_tls.as_mut() {
+                    Some(layer) if n == 0 => layer.receive_eof(),
+                    Some(layer) => layer.receive(&self.rbuf[..n]),
+                    None => Ok(()),
+                };
+                if let Err(e) = fed {
+                    self.control_tls_failed(e);
+                }
+            }
             Wake::Control(Ok(0)) => self.session.handle_eof(now),
             Wake::Control(Ok(n)) => self.session.handle_input(now, &self.rbuf[..n]),
             Wake::Control(Err(e)) => self.control_failed(e),
@@ -951,13 +1261,16 @@ impl Client {
                 self.data = Data::Connected(s);
                 self.session.handle_data_event(now, DataEvent::Connected);
             }
-            DataStep::Accepted(s) => {
-                self.data = Data::Streaming(s);
-                self.session.handle_data_event(now, DataEvent::Accepted);
-            }
+            DataStep::Accepted(s) => match self.data_sock(s) {
+                Ok(sock) => {
+                    self.data = Data::Streaming(sock);
+                    self.session.handle_data_event(now, DataEvent::Accepted);
+                }
+                Err(e) => self.data_failed(now, &e.into()),
+            },
             DataStep::Moved => {}
             DataStep::Finished => {
-                self.data = Data::None;
+                self.drop_data();
                 self.pump.direction = None;
                 self.session
                     .handle_data_event(now, DataEvent::Finished { bytes });
@@ -973,10 +1286,44 @@ impl Client {
         }
     }
 
+    /// A data socket for the transfer in flight: with a TLS layer from the session's context
+    /// when the core asked for a protected one (it resumes the control connection's session).
+    fn data_sock(&self, tcp: TcpStream) -> Result<DataSock, TlsError> {
+        let tls = match (&self.tls, self.data_tls) {
+            (Some(ctx), true) => Some(Box::new(ctx.start()?)),
+            _ => None,
+        };
+        let cbuf = if tls.is_some() {
+            vec![0; CONTROL_BUFFER]
+        } else {
+            Vec::new()
+        };
+        Ok(DataSock {
+            tcp,
+            tls,
+            cbuf,
+            write_shut: false,
+        })
+    }
+
+    /// Drops the data connection; a TLS one is counted (handshake, resumption) and gets our
+    /// `close_notify` if the socket takes it now.
+    fn drop_data(&mut self) {
+        if let Data::Streaming(mut sock) = std::mem::replace(&mut self.data, Data::None) {
+            if let (Some(layer), Some(ctx)) = (sock.tls.as_mut(), self.tls.as_mut()) {
+                ctx.count_data_handshake(layer);
+                layer.send_close_notify();
+                if let Ok(n) = sock.tcp.try_write(layer.pending_output()) {
+                    layer.consume_output(n);
+                }
+            }
+        }
+    }
+
     fn data_failed(&mut self, now: Instant, e: &io::Error) {
-        self.data = Data::None;
+        self.drop_data();
         self.pump.direction = None;
-        let kind = DataFailure::from_io_kind(e.kind());
+        let kind = DataFailure::from_io(e);
         let bytes = self.pump.bytes;
         self.session
             .handle_data_event(now, DataEvent::Failed { kind, bytes });
@@ -1001,7 +1348,7 @@ impl Client {
 
     fn complete(&mut self, result: Result<Outcome, OpError>) -> Result<Outcome, Error> {
         self.pending = Pending::None;
-        self.data = Data::None;
+        self.drop_data();
         self.pump.direction = None;
         let local = self.local_error.take();
         let io = self.control_error.take();
@@ -1020,6 +1367,18 @@ impl Client {
                 },
                 LocalFailure::ListingTooLarge(limit) => Error::ListingTooLarge { limit },
             },
+            (OpError::LocalClose(LocalClose::Tls), _, _) if self.control_tls_error.is_some() => {
+                match self.control_tls_error.take() {
+                    Some(source) => Error::Tls {
+                        context: self.operation.clone(),
+                        source,
+                    },
+                    None => Error::Op {
+                        operation: self.operation.clone(),
+                        error: OpError::LocalClose(LocalClose::Tls),
+                    },
+                }
+            }
             (OpError::LocalClose(LocalClose::Io(_)), _, Some(source)) => Error::Io {
                 context: self.operation.clone(),
                 source,
@@ -1041,7 +1400,9 @@ impl Client {
     fn on_intent(&mut self, intent: DataIntent, end: Option<Direction>) {
         let now = Instant::now();
         match intent {
-            DataIntent::Connect { tls, .. } | DataIntent::Listen { tls } if tls => {
+            DataIntent::Connect { tls: true, .. } | DataIntent::Listen { tls: true }
+                if self.tls.is_none() =>
+            {
                 self.tls_unavailable(now)
             }
             DataIntent::Connect { addr, .. } => {
@@ -1055,9 +1416,12 @@ impl Client {
                 }
                 Err(e) => self.data_failed(now, &e),
             },
-            DataIntent::Stream { tls: true, .. } => self.tls_unavailable(now),
+            DataIntent::Stream { tls: true, .. } if self.tls.is_none() => self.tls_unavailable(now),
             DataIntent::Stream {
-                direction, ascii, ..
+                direction,
+                ascii,
+                tls,
+                ..
             } => {
                 if end != Some(direction) {
                     // Settling a cancelled call: nothing to move the data to or from.
@@ -1068,8 +1432,12 @@ impl Client {
                     return;
                 }
                 self.pump.begin(direction, ascii);
+                self.data_tls = tls;
                 self.data = match std::mem::replace(&mut self.data, Data::None) {
-                    Data::Connected(s) => Data::Streaming(s),
+                    Data::Connected(s) => match self.data_sock(s) {
+                        Ok(sock) => Data::Streaming(sock),
+                        Err(e) => return self.data_failed(now, &e.into()),
+                    },
                     Data::Listening(l) => Data::Accepting(l),
                     _ => {
                         let e = io::Error::new(io::ErrorKind::NotConnected, "no data connection");
@@ -1078,14 +1446,32 @@ impl Client {
                 };
             }
             DataIntent::Close => {
-                self.data = Data::None;
+                self.drop_data();
                 self.pump.direction = None;
             }
         }
     }
 
-    fn on_tls(&mut self, _intent: TlsIntent) {
-        self.tls_unavailable(Instant::now());
+    /// The core's TLS intents: start the control handshake (after `234`) or the `ccc`
+    /// shutdown; `control_step` reports each done.
+    fn on_tls(&mut self, intent: TlsIntent) {
+        let now = Instant::now();
+        match intent {
+            TlsIntent::UpgradeControl => match self.tls.as_ref().map(TlsContext::start) {
+                Some(Ok(layer)) => {
+                    self.control_tls = Some(Box::new(layer));
+                    self.upgrading = true;
+                    self.pending = Pending::Handshake;
+                }
+                Some(Err(e)) => self.control_tls_failed(e),
+                None => self.tls_unavailable(now),
+            },
+            TlsIntent::DowngradeControl if self.control_tls.is_some() => {
+                self.downgrading = true;
+                self.pending = Pending::Handshake;
+            }
+            TlsIntent::DowngradeControl => self.tls_unavailable(now),
+        }
     }
 
     fn tls_unavailable(&mut self, now: Instant) {

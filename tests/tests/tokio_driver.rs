@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use ftp_sansio::listing::EntryKind;
 use ftp_sansio::session::{Config, DataFailure, OpError, TimeoutKind};
+use ftp_sansio::tls::{TlsConfig, TlsVersions};
 use ftp_tests::fault::{disconnect, reply, sleep, well_behaved, Action, FaultServer, Script};
+use ftp_tests::tls::{server_cert_pem, ImplicitTlsFront, LocalFtps, TestCert, LIBUNFTP_AUTH_RACE};
 use ftp_tests::{LocalServer, ServerKind, TestServer, PASSWORD, USER};
 use hostile_common::{pattern, retr_cut, BOUND};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -285,6 +287,9 @@ mod system {
         bounded(ipv6(&server)).await;
         let server = SystemServer::start(kind);
         bounded(cancelled_transfers(&server)).await;
+        let server = SystemServer::start(kind);
+        let tls = trusting(&server_cert_pem(&server), TlsVersions::Tls12);
+        bounded(protected_transfers(&server, &tls, 3)).await;
     }
 
     #[tokio::test]
@@ -682,4 +687,208 @@ async fn active_server_never_connects_times_out_and_stays_usable() {
     assert!(server.verbs().iter().any(|v| v == "EPRT"));
     assert_eq!(server.data_connections(), 0);
     assert_eq!(bounded(ftp.pwd()).await.unwrap(), "/");
+}
+
+// ---------------------------------------------------------------------------------------
+// FTPS through ftp_sansio::tls
+// ---------------------------------------------------------------------------------------
+
+fn trusting(pem: &[u8], versions: TlsVersions) -> TlsConfig {
+    TlsConfig::builder()
+        .without_webpki_roots()
+        .add_root_pem(pem)
+        .unwrap()
+        .versions(versions)
+        .build()
+        .unwrap()
+}
+
+/// Connect, explicit TLS, login, protected data. Retries when libunftp lost its `AUTH TLS`
+/// race (`ftp_tests::tls::LIBUNFTP_AUTH_RACE`, a known server bug).
+async fn protected(server: &dyn TestServer, tls: &TlsConfig) -> Client {
+    for _ in 0..6 {
+        let (mut ftp, _) = Client::connect(server.addr(), local_config())
+            .await
+            .unwrap();
+        match ftp.auth_tls(tls, "localhost").await {
+            Ok(reply) => assert_eq!(reply.code().get(), 234),
+            Err(e) if e.to_string().contains(LIBUNFTP_AUTH_RACE) => continue,
+            Err(e) => panic!("{e}"),
+        }
+        ftp.login(USER, PASSWORD).await.unwrap();
+        ftp.prot_p().await.unwrap();
+        return ftp;
+    }
+    panic!("AUTH TLS kept failing");
+}
+
+/// Uploads, downloads and a listing over protected data connections, each resuming the
+/// control connection's TLS session where the server insists on it.
+async fn protected_transfers(server: &dyn TestServer, tls: &TlsConfig, uploads: usize) {
+    let big = pattern(400_000);
+    server.write_file("big.bin", &big).unwrap();
+    let mut ftp = protected(server, tls).await;
+    let mut got = Vec::new();
+    ftp.retrieve("big.bin", &mut got, None).await.unwrap();
+    assert!(got == big, "{}: protected download differs", server.kind());
+    for i in 0..uploads {
+        let name = format!("up{i}.bin");
+        let data = pattern(30_000 + i * 777);
+        ftp.store(&name, &mut &data[..]).await.unwrap();
+        let mut back = Vec::new();
+        ftp.retrieve(&name, &mut back, None).await.unwrap();
+        assert!(back == data && server.read_file(&name).unwrap() == data);
+    }
+    let names = ftp.nlst(None).await.unwrap();
+    assert!(names.iter().any(|n| n.ends_with("big.bin")), "{names:?}");
+    let info = ftp.tls_info().unwrap();
+    assert!(info.protocol_version.is_some(), "{info:?}");
+    assert_eq!(info.data_handshakes, 2 + 2 * uploads as u64, "{info:?}");
+    if matches!(
+        server.kind(),
+        ServerKind::Vsftpd | ServerKind::Proftpd | ServerKind::Libunftp
+    ) {
+        assert_eq!(info.data_resumed, info.data_handshakes, "{info:?}");
+    }
+    ftp.quit().await.unwrap();
+}
+
+#[tokio::test]
+async fn explicit_ftps_libunftp() {
+    let ftps = LocalFtps::start();
+    let tls = trusting(ftps.cert.cert_pem(), TlsVersions::Tls12);
+    bounded(protected_transfers(&ftps.server, &tls, 3)).await;
+}
+
+#[tokio::test]
+async fn implicit_ftps() {
+    let server = LocalServer::start();
+    server.write_file("hello.txt", b"implicit tokio\n").unwrap();
+    let cert = TestCert::localhost();
+    let front = ImplicitTlsFront::start(server.addr(), &cert);
+    let tls = trusting(cert.cert_pem(), TlsVersions::Any);
+    let (mut ftp, welcome) = bounded(Client::connect_implicit_tls(
+        front.addr(),
+        "localhost",
+        &tls,
+        local_config(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(welcome.code().get(), 220);
+    bounded(ftp.login(USER, PASSWORD)).await.unwrap();
+    // The front relays the control connection only: data stays clear.
+    let mut got = Vec::new();
+    bounded(ftp.retrieve("hello.txt", &mut got, None))
+        .await
+        .unwrap();
+    assert_eq!(got, b"implicit tokio\n");
+    assert!(ftp.tls_info().unwrap().protocol_version.is_some());
+
+    // Untrusted (the default roots): the greeting fails with a TLS error naming the cause.
+    let r = bounded(Client::connect_implicit_tls(
+        front.addr(),
+        "localhost",
+        &TlsConfig::new(),
+        local_config(),
+    ))
+    .await;
+    match r {
+        Err(Error::Tls { source, .. }) => assert!(source.is_certificate(), "{source}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn untrusted_certificate_closes_the_session_before_login() {
+    let ftps = LocalFtps::start();
+    let other = TestCert::localhost();
+    let tls = trusting(other.cert_pem(), TlsVersions::Tls12);
+    for _ in 0..6 {
+        let (mut ftp, _) = bounded(Client::connect(ftps.server.addr(), local_config()))
+            .await
+            .unwrap();
+        match bounded(ftp.auth_tls(&tls, "localhost")).await {
+            Err(e) if e.to_string().contains(LIBUNFTP_AUTH_RACE) => continue,
+            Err(Error::Tls { source, context }) => {
+                assert!(source.is_certificate(), "{source}");
+                assert!(context.starts_with("AUTH TLS"), "{context}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(ftp.is_closed());
+        assert!(matches!(
+            bounded(ftp.login(USER, PASSWORD)).await,
+            Err(Error::Closed { .. })
+        ));
+        return;
+    }
+    panic!("AUTH TLS kept failing");
+}
+
+#[tokio::test]
+async fn refused_auth_tls_closes_the_session() {
+    let server = FaultServer::start(well_behaved().on("AUTH", reply("502 No TLS here.")));
+    let (mut ftp, _) = bounded(Client::connect(server.addr(), hostile_common::config()))
+        .await
+        .unwrap();
+    let tls = TlsConfig::new();
+    let e = op_err(bounded(ftp.auth_tls(&tls, "localhost")).await);
+    assert_eq!(e.reply().map(|r| r.code().get()), Some(502));
+    assert!(ftp.is_closed());
+    assert!(matches!(
+        bounded(ftp.login(USER, PASSWORD)).await,
+        Err(Error::Closed { .. })
+    ));
+    assert!(!server.verbs().iter().any(|v| v == "USER"));
+}
+
+/// Drop-cancellation during the TLS handshake: the server agrees (234) and then never
+/// answers the ClientHello. The next call closes the session with a clear error (an
+/// unfinished handshake cannot be resumed), and nothing more is sent.
+#[tokio::test]
+async fn cancelled_tls_handshake_closes_with_a_clear_error() {
+    let server = FaultServer::start(
+        well_behaved().on("AUTH", [reply("234 Proceed."), ftp_tests::fault::hang()]),
+    );
+    let mut ftp = bounded(logged_in(server.addr(), local_config())).await;
+    let tls = TlsConfig::new();
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(500), ftp.auth_tls(&tls, "localhost")).await;
+    assert!(cancelled.is_err(), "{cancelled:?}");
+    match bounded(ftp.pwd()).await {
+        Err(Error::Closed { reason }) => {
+            assert!(reason.contains("TLS handshake"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(ftp.is_closed());
+    let verbs = server.verbs();
+    assert_eq!(verbs.last().map(String::as_str), Some("AUTH"), "{verbs:?}");
+}
+
+/// A server that streams forever after an upload's close_notify: the layer's drain is
+/// bounded, the upload completes.
+#[tokio::test]
+async fn the_drain_after_a_protected_upload_is_bounded() {
+    let cert = TestCert::localhost();
+    let peer = ftp_tests::tls::EndlessTlsPeer::start(&cert);
+    let tls = trusting(cert.cert_pem(), TlsVersions::Tls12);
+    let data = pattern(100_000);
+    bounded(async {
+        let (mut ftp, _) =
+            Client::connect_implicit_tls(peer.addr(), "localhost", &tls, local_config())
+                .await
+                .unwrap();
+        ftp.login("alice", "secret").await.unwrap();
+        ftp.prot_p().await.unwrap();
+        assert_eq!(ftp.store("up.bin", &mut &data[..]).await.unwrap(), 100_000);
+        ftp.quit().await.unwrap();
+    })
+    .await;
+    let report = tokio::task::spawn_blocking(move || peer.finish())
+        .await
+        .unwrap();
+    assert_eq!(report.uploaded, data);
+    assert!(report.close_notify && report.client_hung_up, "{report:?}");
 }

@@ -892,3 +892,24 @@ async fn the_drain_after_a_protected_upload_is_bounded() {
     assert_eq!(report.uploaded, data);
     assert!(report.close_notify && report.client_hung_up, "{report:?}");
 }
+
+/// `ccc` on ProFTPD: the control connection goes back to clear text (the bytes after the
+/// server's close_notify go to the session), and the session goes on.
+#[tokio::test]
+#[ignore = "needs system FTP servers: run tests/run-all.sh"]
+async fn proftpd_ccc() {
+    let server = ftp_tests::SystemServer::start(ServerKind::Proftpd);
+    server.write_file("c.txt", b"after ccc\n").unwrap();
+    let tls = trusting(&server_cert_pem(&server), TlsVersions::Tls12);
+    bounded(async {
+        let mut ftp = protected(&server, &tls).await;
+        assert_eq!(ftp.ccc().await.unwrap().code().get(), 200);
+        assert_eq!(ftp.pwd().await.unwrap(), "/");
+        let mut got = Vec::new();
+        ftp.retrieve("c.txt", &mut got, None).await.unwrap();
+        assert_eq!(got, b"after ccc\n");
+        assert_eq!(ftp.tls_info().unwrap().protocol_version, None);
+        ftp.quit().await.unwrap();
+    })
+    .await;
+}

@@ -1,10 +1,11 @@
 //! An async FTP client on tokio: nothing but glue around the sans-IO core
 //! [`ftp_sansio::session::Session`].
 //!
-//! Copy this file into a project that depends on `ftp-sansio` and `tokio` (features `net`,
-//! `io-util`, `time`, `macros`, `rt`). Every protocol decision (which command, which reply
-//! means what, fallbacks, the order of an abort, timeouts) is the core's; this file only moves
-//! bytes between tokio sockets and the core and carries out the core's intents:
+//! Copy this file into a project that depends on `ftp-sansio` (feature `tls`) and `tokio`
+//! (features `net`, `io-util`, `time`, `macros`, `rt`). Every protocol decision (which
+//! command, which reply means what, fallbacks, the order of an abort, timeouts, every TLS
+//! rule) is the core's; this file only moves bytes between tokio sockets and the core and
+//! carries out the core's intents:
 //!
 //! - control bytes: [`Session::poll_transmit`] is written to the control socket, what the
 //!   socket reads goes to [`Session::handle_input`] (EOF: `handle_eof`, an I/O error:
@@ -13,7 +14,13 @@
 //!   close) and reported back as [`DataEvent`]s; data bytes move between the data socket and
 //!   the caller's [`AsyncRead`]/[`AsyncWrite`] through one reused buffer;
 //! - time: [`Session::poll_timeout`] is armed on one tokio timer, and `tokio::select!` waits
-//!   for the control socket, the data socket and that timer at once.
+//!   for the control socket, the data socket and that timer at once;
+//! - FTPS: [`TlsIntent`]s start or end a [`TlsLayer`] (`ftp_sansio::tls`) on the control
+//!   connection, and protected data intents get one from the same [`TlsContext`] (so they
+//!   resume the control connection's session); ciphertext moves between the sockets and the
+//!   layers, plaintext between the layers and the session or the caller. The layer decides
+//!   the handshake, `close_notify`, the bounded drain after an upload and the `ccc` shutdown;
+//!   the core classifies its failures ([`LocalClose::from_io`], [`DataFailure::from_io`]).
 //!
 //! # Cancellation
 //! Every method takes `&mut self` and keeps its sockets, buffers and the session in the
@@ -34,8 +41,11 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use ftp_sansio::session::Config;
+//! use ftp_sansio::tls::TlsConfig;
 //! let (mut ftp, _welcome) = Client::connect("127.0.0.1:21", Config::default()).await?;
+//! ftp.auth_tls(&TlsConfig::new(), "ftp.example.com").await?; // explicit FTPS
 //! ftp.login("anonymous", "").await?;
+//! ftp.prot_p().await?;                                       // protected data
 //! let mut file = tokio::fs::File::create("README").await?;
 //! ftp.retrieve("README", &mut file, None).await?;
 //! ftp.quit().await?;

@@ -970,3 +970,86 @@ fn connect_host_with_default_port_and_ipv6_literal() {
     peer.join();
     assert_eq!(ftp_blocking::DEFAULT_PORT, 21);
 }
+
+// ---- ftp-blocking's own halves of conformance scenarios -----------------------------------
+//
+// The shared cases run for every driver in `conformance/`; these check the same scripts
+// through entry points only ftp-blocking has.
+
+/// The conformance scenario `data_closed_early_with_announced_size`, through
+/// `transfercmd` + `DataStream::finish`: the stream knows the announced size, and finishing a
+/// short stream is a truncation, never a success.
+#[test]
+fn truncated_download_through_a_data_stream() {
+    use ftp_sansio::session::OpError;
+    use ftp_tests::fault::{reply, well_behaved, Action, FaultServer};
+    let data = vec![7u8; 100_000];
+    let mut retr = reply("150 Opening BINARY mode data connection for f (100000 bytes).");
+    retr.push(Action::DataSend(data[..40_000].to_vec()));
+    retr.push(Action::DataClose);
+    retr.extend(reply("226 Transfer complete."));
+    let server = FaultServer::start(well_behaved().on("RETR", retr));
+    let mut ftp = Ftp::connect_with(server.addr(), config(), Some(Duration::from_secs(5))).unwrap();
+    ftp.login("u", "p").unwrap();
+    let mut stream = ftp.transfercmd("RETR f", None).unwrap();
+    assert_eq!(stream.expected_size(), Some(100_000));
+    let mut buf = Vec::new();
+    let _ = stream.read_to_end(&mut buf);
+    assert_eq!(buf.len(), 40_000);
+    let e = stream.finish().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
+    assert!(
+        matches!(
+            e.op_error(),
+            Some(OpError::Truncated {
+                expected: 100_000,
+                received: 40_000,
+                ..
+            })
+        ),
+        "{e:?}"
+    );
+    assert_eq!(ftp.noop().unwrap().code().get(), 200);
+}
+
+/// The conformance scenario `caller_names_with_crlf_nul_refused` covers the calls every
+/// driver has; these are ftp-blocking's other entry points taking a name or command.
+#[test]
+fn blocking_only_entry_points_refuse_crlf_and_nul_before_sending() {
+    use ftp_tests::fault::{well_behaved, FaultServer};
+    let server = FaultServer::start(well_behaved());
+    let mut ftp = Ftp::connect_with(server.addr(), config(), Some(Duration::from_secs(5))).unwrap();
+    ftp.login("u", "p").unwrap();
+    let before = server.commands().len();
+    type Call = fn(&mut Ftp, &str) -> Result<(), ftp_blocking::Error>;
+    let calls: Vec<(&str, Call)> = vec![
+        ("voidcmd", |f, n| f.voidcmd(&format!("NOOP {n}")).map(drop)),
+        ("dir", |f, n| f.dir(Some(n)).map(drop)),
+        ("retrlines", |f, n| {
+            f.retrlines(&format!("RETR {n}"), |_| Ok(())).map(drop)
+        }),
+        ("transfercmd", |f, n| {
+            f.transfercmd(&format!("RETR {n}"), None).map(drop)
+        }),
+        ("retr_reader", |f, n| f.retr_reader(n, None).map(drop)),
+        ("stor_writer", |f, n| f.stor_writer(n).map(drop)),
+        ("appe_writer", |f, n| f.appe_writer(n).map(drop)),
+        ("login_acct", |f, n| {
+            f.login_acct("u", "p", Some(n)).map(drop)
+        }),
+    ];
+    for (name, call) in calls {
+        for bad in ["a\r\nDELE important", "a\nb", "a\rb", "nul\0byte"] {
+            let e = call(&mut ftp, bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}({bad:?}): {e:?}");
+            assert!(!e.is_fatal(), "{name}");
+        }
+    }
+    assert_eq!(
+        server.commands().len(),
+        before,
+        "sent {:?}",
+        &server.commands()[before..]
+    );
+    assert_eq!(ftp.noop().unwrap().code().get(), 200);
+}

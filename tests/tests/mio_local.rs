@@ -857,3 +857,138 @@ fn a_completion_queued_by_the_request_itself_makes_the_poll_timeout_zero() {
     ));
     assert_eq!(l.ftp.poll_timeout(std::time::Instant::now()), None);
 }
+
+// ---- ftp-mio's own halves of conformance scenarios ----------------------------------------
+//
+// The shared cases run for every driver in `conformance/`; these check the same scripts
+// through what only ftp-mio has: queued operations, driver-owned buffers, raw paths.
+
+/// Connected to `server` with short timeouts and logged in.
+fn scripted(l: &mut Loop, server: &FaultServer) -> SessionId {
+    let config = Config {
+        reply_timeout: Some(Duration::from_secs(1)),
+        data_timeout: Some(Duration::from_secs(1)),
+        auto_feat: false,
+        ..Config::default()
+    };
+    let (s, g) = l.ftp.connect(server.addr(), config).unwrap();
+    let login = l.ftp.login(s, "u", "p").unwrap();
+    for c in l.wait_all(&[g, login]) {
+        assert!(c.result.is_ok(), "{c:?}");
+    }
+    s
+}
+
+/// The conformance scenario `data_closed_early_with_announced_size`, into a driver-owned
+/// buffer: the partial data never comes as a success.
+#[test]
+fn a_truncated_download_into_a_buffer_is_an_error() {
+    let data = bytes(3, 100_000);
+    let mut retr = reply("150 Opening BINARY mode data connection for f (100000 bytes).");
+    retr.push(Action::DataSend(data[..40_000].to_vec()));
+    retr.push(Action::DataClose);
+    retr.extend(reply("226 Transfer complete."));
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on("RETR", retr));
+    let mut l = Loop::new(1);
+    let s = scripted(&mut l, &server);
+    let op = l.ftp.retrieve_to_vec(s, "f", 1 << 20).unwrap();
+    let c = l.wait(op);
+    assert!(
+        matches!(
+            c.result,
+            Err(Error::Op(OpError::Truncated {
+                expected: 100_000,
+                received: 40_000,
+                ..
+            }))
+        ),
+        "{:?}",
+        c.result
+    );
+    assert!(l.ftp.session(s).unwrap().is_idle());
+}
+
+/// The conformance scenario `disconnect_after_user`, with an operation queued behind the
+/// login: it fails too (the session closed before its turn) instead of waiting forever.
+#[test]
+fn an_operation_queued_behind_a_dropped_login_fails() {
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on("USER", disconnect()));
+    let mut l = Loop::new(1);
+    let (s, g) = l.ftp.connect(server.addr(), config()).unwrap();
+    let login = l.ftp.login(s, "u", "p").unwrap();
+    let pwd = l.ftp.pwd(s).unwrap();
+    let done = l.wait_all(&[g, login, pwd]);
+    assert!(done[0].result.is_ok());
+    assert!(matches!(
+        done[1].result,
+        Err(Error::Op(OpError::ConnectionClosed))
+    ));
+    assert!(
+        matches!(done[2].result, Err(Error::Usage(UsageError::Closed))),
+        "{:?}",
+        done[2].result
+    );
+    assert!(l.ftp.session(s).is_none());
+    assert_eq!(server.verbs(), ["USER"]);
+}
+
+/// The conformance scenario `invalid_utf8_in_replies` compares paths as (lossy) text, the
+/// common ground of the drivers' APIs; ftp-mio hands out the path's bytes unchanged.
+#[test]
+fn a_path_with_invalid_utf8_keeps_its_bytes() {
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on(
+        "PWD",
+        ftp_tests::fault::raw(b"257 \"/d\xe9j\xe0 vu\" is current\r\n"),
+    ));
+    let mut l = Loop::new(1);
+    let s = scripted(&mut l, &server);
+    let op = l.ftp.pwd(s).unwrap();
+    match l.wait(op).result {
+        Ok(Outcome::Path(p)) => assert_eq!(p, b"/d\xe9j\xe0 vu"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The conformance scenario `ten_mib_listing_line` runs with a 1 MiB listing limit. ftp-mio
+/// bounds only the whole listing: below the line its error names the limit and keeps no more
+/// than the limit; its default limit (64 MiB) holds the line, byte for byte.
+#[test]
+fn the_listing_limit_and_a_ten_mib_line() {
+    let list = || {
+        let mut v = reply("150 Here comes the directory listing.");
+        v.push(Action::DataSend(b"-rw-r--r-- 1 a b 1 Jan 1 2024 ".to_vec()));
+        v.push(Action::DataFlood {
+            pattern: b"n".to_vec(),
+            len: 10 << 20,
+        });
+        v.push(Action::DataClose);
+        v.extend(reply("226 Directory send OK."));
+        v
+    };
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on("LIST", list()));
+    let options = Options {
+        listing_limit: 1 << 20,
+        ..Options::default()
+    };
+    let mut l = Loop::with_options(1, options);
+    let s = scripted(&mut l, &server);
+    let op = l.ftp.list(s, None::<&str>).unwrap();
+    let c = l.wait(op);
+    assert!(
+        matches!(c.result, Err(Error::BufferFull { limit }) if limit == 1 << 20),
+        "{:?}",
+        c.result
+    );
+    assert!(c.data.map_or(0, |d| d.len()) <= 1 << 20);
+
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on("LIST", list()));
+    let mut l = Loop::new(1);
+    let s = scripted(&mut l, &server);
+    let op = l.ftp.list(s, None::<&str>).unwrap();
+    let c = l.wait(op);
+    assert!(c.result.is_ok(), "{:?}", c.result);
+    let data = c.data.unwrap();
+    let head = b"-rw-r--r-- 1 a b 1 Jan 1 2024 ";
+    assert_eq!(data.len(), head.len() + (10 << 20));
+    assert!(data.starts_with(head) && data[head.len()..].iter().all(|&b| b == b'n'));
+}

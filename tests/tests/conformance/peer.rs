@@ -1,0 +1,1 @@
+//! Scripted peers: conversations a real server will not show on demand.

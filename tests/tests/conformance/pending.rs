@@ -1,0 +1,1 @@
+//! Rules moving into the core (issue 13).

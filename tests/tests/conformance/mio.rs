@@ -172,7 +172,19 @@ impl Mio {
         };
         match start(&mut self.ftp, s) {
             Ok(op) => verdict(self.wait(op).result),
-            Err(e) => failure(e),
+            Err(e) => self.refused(e),
+        }
+    }
+
+    /// The verdict of a request refused when it was made: fatal only if the session is gone
+    /// (ftp-mio's `Error::is_fatal` describes what such an error does to a running session).
+    fn refused(&self, e: Error) -> Verdict {
+        match failure(e) {
+            Verdict::Err(mut f) => {
+                f.fatal = !self.is_open();
+                Verdict::Err(f)
+            }
+            ok => ok,
         }
     }
 
@@ -309,7 +321,7 @@ impl Driver for Mio {
             .transfer(s, req, DataEnd::buffer(self.listing_limit))
         {
             Ok(op) => self.wait(op),
-            Err(e) => return (failure(e), Vec::new()),
+            Err(e) => return (self.refused(e), Vec::new()),
         };
         let v = verdict(c.result);
         if !v.is_ok() {
@@ -343,7 +355,7 @@ impl Driver for Mio {
         let s = self.id();
         let get = match self.ftp.transfer(s, req, DataEnd::sink(sink.clone())) {
             Ok(op) => op,
-            Err(e) => return failure(e),
+            Err(e) => return self.refused(e),
         };
         let start = Instant::now();
         while sink.buf.borrow().len() < after {
@@ -361,7 +373,7 @@ impl Driver for Mio {
                 assert_eq!(op, get, "mio: abort names another operation");
                 verdict(self.wait(get).result)
             }
-            Err(e) => failure(e),
+            Err(e) => self.refused(e),
         }
     }
 

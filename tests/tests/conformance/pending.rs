@@ -1,1 +1,0 @@
-//! Rules moving into the core (issue 13).

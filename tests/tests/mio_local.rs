@@ -2,6 +2,7 @@
 //! one poll, listings, downloads and uploads compared byte for byte, typed errors, active
 //! mode, backpressure, a session whose server disconnects mid-transfer failing alone.
 
+mod hostile_common;
 mod mio_common;
 
 use std::cell::RefCell;
@@ -862,17 +863,7 @@ fn a_path_with_invalid_utf8_keeps_its_bytes() {
 /// than the limit; its default limit (64 MiB) holds the line, byte for byte.
 #[test]
 fn the_listing_limit_and_a_ten_mib_line() {
-    let list = || {
-        let mut v = reply("150 Here comes the directory listing.");
-        v.push(Action::DataSend(b"-rw-r--r-- 1 a b 1 Jan 1 2024 ".to_vec()));
-        v.push(Action::DataFlood {
-            pattern: b"n".to_vec(),
-            len: 10 << 20,
-        });
-        v.push(Action::DataClose);
-        v.extend(reply("226 Directory send OK."));
-        v
-    };
+    let list = hostile_common::ten_mib_listing_line;
     let server = FaultServer::start(ftp_tests::fault::well_behaved().on("LIST", list()));
     let options = Options {
         listing_limit: 1 << 20,
@@ -896,7 +887,7 @@ fn the_listing_limit_and_a_ten_mib_line() {
     let c = l.wait(op);
     assert!(c.result.is_ok(), "{:?}", c.result);
     let data = c.data.unwrap();
-    let head = b"-rw-r--r-- 1 a b 1 Jan 1 2024 ";
+    let head = hostile_common::TEN_MIB_HEAD;
     assert_eq!(data.len(), head.len() + (10 << 20));
     assert!(data.starts_with(head) && data[head.len()..].iter().all(|&b| b == b'n'));
 }

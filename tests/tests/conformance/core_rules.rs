@@ -3,13 +3,13 @@
 //! are in the active table. The others are in `PENDING_CORE_RULES` and run only with
 //! `FTP_CONFORMANCE_PENDING=1` until that work is merged; each says which driver differs today.
 
-use ftp_tests::fault::{listing, raw, reply, well_behaved, Action, FaultServer};
+use ftp_tests::fault::{raw, reply, well_behaved, Action, FaultServer};
 use ftp_tests::tls::{LocalFtps, TestCert, LIBUNFTP_AUTH_RACE};
 use ftp_tests::{TestServer, PASSWORD, USER};
 
-use crate::driver::{Class, Client, Cmd, Download, Driver, ListKind, Setup, Upload, Verdict};
-use crate::hostile::setup;
-use crate::hostile_common::pattern;
+use crate::driver::{Class, Client, Cmd, Download, Driver, ListKind, Upload, Verdict};
+use crate::hostile::{limited_listings, setup};
+use crate::hostile_common::{pattern, six_mib_listing};
 
 /// A certificate to trust in scenarios where the server never gets to a handshake.
 fn some_cert() -> Vec<u8> {
@@ -184,18 +184,12 @@ pub fn failing_source_sends_abor<D: Driver>() {
 /// Item 5: a listing past the caller's limit: `ABOR`, [`Class::TooLarge`], the session usable.
 /// Today ftp-mio stops without `ABOR`.
 pub fn listing_limit_sends_abor<D: Driver>() {
-    let line: &[u8] = b"x";
-    let lines = vec![line; 2 << 20]; // 6 MiB
     let server = FaultServer::start(
         well_behaved()
-            .on("NLST", listing(&lines))
+            .on("NLST", six_mib_listing())
             .on("ABOR", reply("226 Abort successful.")),
     );
-    let limited = Setup {
-        listing_limit: Some(1 << 20),
-        ..setup()
-    };
-    let mut c = Client::<D>::logged_in(server.addr(), &limited);
+    let mut c = Client::<D>::logged_in(server.addr(), &limited_listings());
     let f = c.listing(ListKind::Nlst, None).0.err(Class::TooLarge);
     assert!(!f.fatal);
     assert!(server.verbs().contains(&"ABOR".to_string()), "no ABOR");

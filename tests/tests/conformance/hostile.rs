@@ -21,8 +21,8 @@ use ftp_tests::fault::{
 
 use crate::driver::{Class, Client, Cmd, Download, Driver, ListKind, Setup, Upload};
 use crate::hostile_common::{
-    closed_privileged_port, config, pattern, resumable, retr_cut, serving, unanswered_listener,
-    BAD_NAMES, T,
+    closed_privileged_port, config, pattern, resumable, retr_cut, serving, six_mib_listing,
+    ten_mib_listing_line as ten_mib_listing_line_script, unanswered_listener, BAD_NAMES, T,
 };
 
 /// The suite's setup: [`config`] (1 s timeouts, no FEAT) and a 1 s connect timeout.
@@ -30,6 +30,14 @@ pub fn setup() -> Setup {
     Setup {
         connect_timeout: Some(T),
         ..Setup::new(config())
+    }
+}
+
+/// [`setup`] with collected listings limited to 1 MiB.
+pub fn limited_listings() -> Setup {
+    Setup {
+        listing_limit: Some(1 << 20),
+        ..setup()
     }
 }
 
@@ -46,6 +54,15 @@ fn connect<D: Driver>(server: &FaultServer) -> (Client<D>, crate::driver::Verdic
 
 fn logged_in<D: Driver>(server: &FaultServer) -> Client<D> {
     Client::logged_in(server.addr(), &setup())
+}
+
+/// The reply-framing error behind a protocol failure (a panic when it is something else).
+#[track_caller]
+fn framing(f: &crate::driver::Failure) -> &ReplyError {
+    match &f.op {
+        Some(OpError::Protocol(ProtocolError::Framing(e))) => e,
+        _ => panic!("not a framing error: {f:?}"),
+    }
 }
 
 fn retr_sent(server: &FaultServer) -> bool {
@@ -358,20 +375,13 @@ pub fn reply_codes_out_of_range<D: Driver>() {
         let (mut c, v) = connect::<D>(&server);
         let f = v.err(Class::Protocol);
         assert!(f.fatal, "{bad:?}");
-        assert!(
-            matches!(f.op, Some(OpError::Protocol(ProtocolError::Framing(_)))),
-            "{bad:?}: {f:?}"
-        );
+        framing(&f);
         c.assert_closed();
 
         // as the reply to a command
         let server = FaultServer::start(well_behaved().on("NOOP", raw(bad)));
         let mut c = logged_in::<D>(&server);
-        let f = c.noop().err(Class::Protocol);
-        assert!(
-            matches!(f.op, Some(OpError::Protocol(ProtocolError::Framing(_)))),
-            "{bad:?}: {f:?}"
-        );
+        framing(&c.noop().err(Class::Protocol));
         c.assert_closed();
     }
 }
@@ -399,12 +409,7 @@ pub fn ten_mib_reply_line<D: Driver>() {
     ]));
     let f = connect::<D>(&server).1.err(Class::Protocol);
     assert!(
-        matches!(
-            f.op,
-            Some(OpError::Protocol(ProtocolError::Framing(
-                ReplyError::LineTooLong { .. }
-            )))
-        ),
+        matches!(framing(&f), ReplyError::LineTooLong { .. }),
         "{f:?}"
     );
 
@@ -413,11 +418,7 @@ pub fn ten_mib_reply_line<D: Driver>() {
         [raw(b"215 "), flood(b"UNIX ", 10 << 20), raw(b"\r\n")],
     ));
     let mut c = logged_in::<D>(&server);
-    let f = c.cmd(Cmd::Syst).err(Class::Protocol);
-    assert!(
-        matches!(f.op, Some(OpError::Protocol(ProtocolError::Framing(_)))),
-        "{f:?}"
-    );
+    framing(&c.cmd(Cmd::Syst).err(Class::Protocol));
     c.assert_closed();
 }
 
@@ -435,12 +436,7 @@ pub fn multiline_reply_never_closes<D: Driver>() {
     );
     let f = connect::<D>(&server).1.err(Class::Protocol);
     assert!(
-        matches!(
-            f.op,
-            Some(OpError::Protocol(ProtocolError::Framing(
-                ReplyError::ReplyTooLarge { .. }
-            )))
-        ),
+        matches!(framing(&f), ReplyError::ReplyTooLarge { .. }),
         "{f:?}"
     );
 }
@@ -536,20 +532,8 @@ pub fn invalid_utf8_in_listings<D: Driver>() {
 /// the whole listing ([`Class::TooLarge`] here; its default limit of 64 MiB takes the whole
 /// line, checked in `mio_local.rs`). One rule for the listing limit is issue 13's item 5.
 pub fn ten_mib_listing_line<D: Driver>() {
-    let mut list = reply("150 Here comes the directory listing.");
-    list.push(Action::DataSend(b"-rw-r--r-- 1 a b 1 Jan 1 2024 ".to_vec()));
-    list.push(Action::DataFlood {
-        pattern: b"n".to_vec(),
-        len: 10 << 20,
-    });
-    list.push(Action::DataClose);
-    list.extend(reply("226 Directory send OK."));
-    let server = FaultServer::start(well_behaved().on("LIST", list));
-    let limited = Setup {
-        listing_limit: Some(1 << 20),
-        ..setup()
-    };
-    let mut c = Client::<D>::logged_in(server.addr(), &limited);
+    let server = FaultServer::start(well_behaved().on("LIST", ten_mib_listing_line_script()));
+    let mut c = Client::<D>::logged_in(server.addr(), &limited_listings());
     let (v, names) = c.listing(ListKind::List, None);
     let f = v.failed();
     assert!(
@@ -563,19 +547,13 @@ pub fn ten_mib_listing_line<D: Driver>() {
 /// An endless listing cannot exhaust memory: the collecting listings stop at the caller's
 /// limit with a typed error, and the connection stays usable.
 pub fn listing_larger_than_the_limit_is_refused<D: Driver>() {
-    let line: &[u8] = b"x";
-    let lines = vec![line; 2 << 20]; // 2 Mi lines of "x\r\n": 6 MiB
     let server = FaultServer::start(
         well_behaved()
-            .on("NLST", listing(&lines))
-            .on("MLSD", listing(&lines))
+            .on("NLST", six_mib_listing())
+            .on("MLSD", six_mib_listing())
             .on("ABOR", reply("226 Abort successful.")),
     );
-    let limited = Setup {
-        listing_limit: Some(1 << 20),
-        ..setup()
-    };
-    let mut c = Client::<D>::logged_in(server.addr(), &limited);
+    let mut c = Client::<D>::logged_in(server.addr(), &limited_listings());
     let f = c.listing(ListKind::Nlst, None).0.err(Class::TooLarge);
     assert!(f.message.contains("1048576"), "{f:?}");
     c.assert_usable();

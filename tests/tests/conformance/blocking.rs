@@ -39,6 +39,7 @@ fn failure(e: Error) -> Verdict {
         code: e.code(),
         fatal: e.is_fatal(),
         op: e.op_error().cloned(),
+        io: e.io_error().map(|io| io.kind()),
         message: e.to_string(),
     })
 }
@@ -156,10 +157,12 @@ impl Driver for Blocking {
             given: 0,
             fails_after: request.source_fails_after,
         };
-        reply(
-            self.ftp
-                .storbinary(&format!("{verb} {}", request.path), &mut source, 8192, None),
-        )
+        reply(self.ftp.storbinary(
+            &format!("{verb} {}", request.path),
+            &mut source,
+            8192,
+            request.rest,
+        ))
     }
 
     fn listing(&mut self, kind: ListKind, path: Option<&str>) -> (Verdict, Vec<Vec<u8>>) {

@@ -91,6 +91,8 @@ pub struct Failure {
     pub fatal: bool,
     /// The core's verdict, when the failure came from the protocol core.
     pub op: Option<OpError>,
+    /// The kind of the I/O error behind it, when the driver reports one.
+    pub io: Option<std::io::ErrorKind>,
     /// The driver's own description (for assertion messages and local reasons).
     pub message: String,
 }
@@ -132,6 +134,7 @@ impl Verdict {
             fatal: e.is_fatal(),
             message: e.to_string(),
             op: Some(e),
+            io: None,
         })
     }
 
@@ -142,6 +145,7 @@ impl Verdict {
             code: None,
             fatal,
             op: None,
+            io: None,
             message: message.into(),
         })
     }
@@ -312,6 +316,8 @@ pub struct Upload<'a> {
     pub data: &'a [u8],
     /// `APPE` instead of `STOR`.
     pub append: bool,
+    /// `REST` offset.
+    pub rest: Option<u64>,
     /// The caller's source fails (an I/O error) after giving this many bytes.
     pub source_fails_after: Option<usize>,
 }

@@ -142,6 +142,7 @@ pub fn data_closed_early_with_announced_size<D: Driver>() {
         "{f:?}"
     );
     assert!(!f.fatal);
+    assert!(f.message.contains("40000 of 100000"), "{f:?}");
     assert_eq!(got, &data[..40_000]);
     c.assert_usable();
 }
@@ -725,8 +726,12 @@ pub fn server_never_answers<D: Driver>() {
     let server = FaultServer::start(well_behaved().on("USER", hang()));
     let (mut c, v) = connect::<D>(&server);
     v.ok();
+    let started = Instant::now();
     let f = c.login("u", "p").err(Class::Timeout);
     assert_eq!(f.timeout(), Some(TimeoutKind::Reply));
+    // not before the reply timeout (the clock may round a little)
+    assert!(started.elapsed() >= T - Duration::from_millis(50));
+    // the stream would be out of step: the session is closed
     c.assert_closed();
 
     // silent in the middle of a transfer's replies (after the data, no 226)

@@ -145,6 +145,18 @@ conformance! {
         active_mode_only_a_foreign_connection_is_a_data_timeout,
         epsv_refused_falls_back_to_pasv_for_the_session,
         greeting_after_120_is_one_greeting,
+        multi_line_welcome,
+        refused_greeting_is_an_error,
+        wrong_password_is_permanent_and_session_goes_on,
+        raw_command_reply_classes,
+        undecodable_payload_is_a_protocol_error_but_not_fatal,
+        reply_421_to_a_command_closes_the_session,
+        idle_connection_closed_by_the_server_is_noticed_before_sending,
+        connect_refused_is_io,
+        stalled_download_times_out_and_aborts,
+        type_is_sent_once_per_session_and_transfers_are_epsv_plus_retr,
+        rest_is_sent_before_retr_and_stor,
+        transfer_errors_after_150_and_before,
         // core rules (issue 13) the drivers already agree on
         refused_auth_tls_fails_closed,
         forced_close_reports_a_local_reason,
@@ -210,14 +222,57 @@ const PORTED: &[&str] = &[
     "active_mode_drops_a_data_connection_from_another_host",
     "active_mode_only_a_foreign_connection_is_a_data_timeout",
     "epsv_refused_falls_back_to_pasv_for_the_session",
+    "multi_line_welcome",
+    "refused_greeting_is_an_error",
+    "wrong_password_is_permanent_and_session_goes_on",
+    "undecodable_payload_is_a_protocol_error_but_not_fatal",
+    "connect_refused_is_io",
+    "stalled_download_times_out_and_aborts",
+    "type_is_sent_once_per_session_and_transfers_are_epsv_plus_retr",
+    "rest_is_sent_before_retr_and_stor",
+    "transfer_errors_after_150_and_before",
 ];
 
-/// Ported under another name: (old test, scenario).
-const RENAMED: &[(&str, &str)] = &[(
-    "blocking_peer::active_mode_server_never_connects",
-    "active_mode_425_is_a_temporary_failure",
-)];
-
+/// Ported under another name, or covered by a scenario: (old test, scenario).
+const RENAMED: &[(&str, &str)] = &[
+    (
+        "blocking_peer::active_mode_server_never_connects",
+        "active_mode_425_is_a_temporary_failure",
+    ),
+    (
+        "blocking_peer::sendcmd_and_voidcmd_error_classes (sendcmd)",
+        "raw_command_reply_classes",
+    ),
+    (
+        "blocking_peer::malformed_reply_is_a_protocol_error_and_closes",
+        "reply_codes_out_of_range",
+    ),
+    (
+        "blocking_peer::service_closing_421_closes_the_session",
+        "reply_421_to_a_command_closes_the_session",
+    ),
+    (
+        "blocking_peer::eof_and_eof_mid_reply",
+        "disconnect_mid_reply",
+    ),
+    (
+        "blocking_peer::eof_and_eof_mid_reply",
+        "disconnect_after_user",
+    ),
+    (
+        "blocking_peer::idle_connection_closed_by_server_is_noticed_before_sending",
+        "idle_connection_closed_by_the_server_is_noticed_before_sending",
+    ),
+    (
+        "blocking_peer::argument_injection_is_refused_before_sending",
+        "caller_names_with_crlf_nul_refused",
+    ),
+    ("blocking_peer::reply_timeout", "server_never_answers"),
+    (
+        "blocking_peer::short_download_is_an_error_not_a_silent_truncation",
+        "data_closed_early_with_announced_size",
+    ),
+];
 /// The table itself: no scenario twice, none both active and pending, every ported case
 /// present; prints the count per driver.
 #[test]

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ftp_mio::tls::TlsConfig;
 use ftp_mio::{Completion, DataEnd, Error, OpId, Options, SessionId, Sessions};
@@ -73,6 +73,10 @@ impl Read for Source {
 
 /// The neutral verdict of an ftp-mio error.
 fn failure(e: Error) -> Verdict {
+    let io = match &e {
+        Error::Io(io) | Error::Local(io) => Some(io.kind()),
+        _ => None,
+    };
     let (class, fatal) = match &e {
         Error::Op(op) => return Verdict::op(op.clone()),
         Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => (Class::Timeout, true),
@@ -90,6 +94,7 @@ fn failure(e: Error) -> Verdict {
         code: e.reply().map(|r| r.code().get()),
         fatal,
         op: None,
+        io,
         message: e.to_string(),
     })
 }
@@ -147,6 +152,21 @@ impl Mio {
         }
     }
 
+    /// What a caller's loop does between requests: hands over the events that are already
+    /// there (a server's `421` and close while the session was idle), without waiting.
+    fn idle(&mut self) {
+        self.poll
+            .poll(&mut self.events, Some(Duration::ZERO))
+            .unwrap();
+        for event in self.events.iter() {
+            assert!(self.ftp.handle_event(event), "foreign token");
+        }
+        self.ftp.handle_timeouts(Instant::now());
+        while let Some(c) = self.ftp.poll_completion() {
+            self.done.push(c);
+        }
+    }
+
     /// Runs the loop until `op` completes (within [`BOUND`]).
     fn wait(&mut self, op: OpId) -> Completion {
         let start = Instant::now();
@@ -170,6 +190,7 @@ impl Mio {
         let Some(s) = self.session else {
             return Verdict::failure(Class::Closed, true, "never connected");
         };
+        self.idle();
         match start(&mut self.ftp, s) {
             Ok(op) => verdict(self.wait(op).result),
             Err(e) => self.refused(e),
@@ -290,7 +311,7 @@ impl Driver for Mio {
                 TransferKind::Stor(path)
             },
             ascii: false,
-            rest: None,
+            rest: request.rest,
         };
         let end = DataEnd::source(Source {
             data: io::Cursor::new(request.data.to_vec()),
@@ -316,6 +337,7 @@ impl Driver for Mio {
                 vec![],
             );
         };
+        self.idle();
         let c = match self
             .ftp
             .transfer(s, req, DataEnd::buffer(self.listing_limit))
@@ -353,6 +375,7 @@ impl Driver for Mio {
             rest: None,
         };
         let s = self.id();
+        self.idle();
         let get = match self.ftp.transfer(s, req, DataEnd::sink(sink.clone())) {
             Ok(op) => op,
             Err(e) => return self.refused(e),

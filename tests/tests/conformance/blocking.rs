@@ -121,7 +121,12 @@ impl Driver for Blocking {
                     ..Success::default()
                 })
             }),
-            Cmd::Mdtm(p) => done(f.mdtm(p)),
+            Cmd::Mdtm(p) => f.mdtm(p).map_or_else(failure, |t| {
+                Verdict::Ok(Success {
+                    number: u64::try_from(t.unix_seconds()).ok(),
+                    ..Success::default()
+                })
+            }),
             Cmd::Mlst(p) => done(f.mlst(Some(p))),
             Cmd::Feat => done(f.feat()),
             Cmd::Syst => reply(f.syst()),

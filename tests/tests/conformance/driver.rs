@@ -104,7 +104,7 @@ pub struct Success {
     pub reply: Option<Reply>,
     /// A path (`PWD`, `MKD`), decoded lossily as every driver's text API does.
     pub path: Option<String>,
-    /// A number (`SIZE`; bytes of a transfer when the driver reports them).
+    /// A number: the size of `SIZE`, the Unix time of `MDTM`.
     pub number: Option<u64>,
 }
 

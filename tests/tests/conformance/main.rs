@@ -22,19 +22,21 @@ mod hostile;
 mod hostile_common;
 mod mio;
 mod peer;
+mod servers;
 
 /// Every scenario function, by the name the table uses.
 mod scenarios {
     pub use crate::core_rules::*;
     pub use crate::hostile::*;
     pub use crate::peer::*;
+    pub use crate::servers::*;
 }
 
 /// The environment variable that turns the [`PENDING_CORE_RULES`] scenarios on.
 const PENDING_ENV: &str = "FTP_CONFORMANCE_PENDING";
 
 /// Runs a pending scenario when [`PENDING_ENV`] is `1`, else says it was skipped.
-fn pending(name: &str, driver: &str, scenario: fn()) {
+fn pending(name: &str, driver: &str, scenario: &dyn Fn()) {
     if std::env::var(PENDING_ENV).as_deref() == Ok("1") {
         scenario();
     } else {
@@ -48,16 +50,67 @@ macro_rules! conformance {
     (
         drivers: $drivers:tt,
         active: [$($name:ident),* $(,)?],
-        pending: [$($pending:ident),* $(,)?] $(,)?
+        pending: [$($pending:ident),* $(,)?],
+        servers: [$($server:ident),* $(,)?],
+        pending_servers: [$($pending_server:ident),* $(,)?] $(,)?
     ) => {
         /// The scenarios every driver must pass.
         const ACTIVE: &[&str] = &[$(stringify!($name)),*];
         /// Scenarios of rules being moved into the core (issue 13, items 1-6 and 9); skipped
         /// unless `FTP_CONFORMANCE_PENDING=1`.
         const PENDING_CORE_RULES: &[&str] = &[$(stringify!($pending)),*];
+        /// Scenarios on real servers, each for every driver on libunftp and the four system
+        /// servers.
+        const ON_SERVERS: &[&str] = &[$(stringify!($server)),*];
+        /// Real-server scenarios of rules being moved into the core; skipped unless
+        /// `FTP_CONFORMANCE_PENDING=1`.
+        const PENDING_ON_SERVERS: &[&str] = &[$(stringify!($pending_server)),*];
         conformance!(@names $drivers);
         $(conformance!(@active $name $drivers);)*
         $(conformance!(@pending $pending $drivers);)*
+        $(conformance!(@server false, $server $drivers);)*
+        $(conformance!(@server true, $pending_server $drivers);)*
+    };
+    (@server $pending:literal, $name:ident { $($driver:ident: $ty:ty),+ $(,)? }) => {
+        mod $name {
+            $(
+                mod $driver {
+                    fn run(kind: ftp_tests::ServerKind) {
+                        let server = ftp_tests::start(kind);
+                        let scenario = || crate::scenarios::$name::<$ty>(&*server);
+                        if $pending {
+                            crate::pending(stringify!($name), stringify!($driver), &scenario);
+                        } else {
+                            scenario();
+                        }
+                    }
+                    #[test]
+                    fn libunftp() {
+                        run(ftp_tests::ServerKind::Libunftp);
+                    }
+                    #[test]
+                    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+                    fn vsftpd() {
+                        run(ftp_tests::ServerKind::Vsftpd);
+                    }
+                    #[test]
+                    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+                    fn proftpd() {
+                        run(ftp_tests::ServerKind::Proftpd);
+                    }
+                    #[test]
+                    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+                    fn pure_ftpd() {
+                        run(ftp_tests::ServerKind::PureFtpd);
+                    }
+                    #[test]
+                    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+                    fn pyftpdlib() {
+                        run(ftp_tests::ServerKind::Pyftpdlib);
+                    }
+                }
+            )+
+        }
     };
     (@names { $($driver:ident: $ty:ty),+ $(,)? }) => {
         /// The drivers, by [`Driver::NAME`](driver::Driver::NAME).
@@ -81,7 +134,7 @@ macro_rules! conformance {
                     crate::pending(
                         stringify!($name),
                         stringify!($driver),
-                        crate::scenarios::$name::<$ty>,
+                        &crate::scenarios::$name::<$ty>,
                     );
                 }
             )+
@@ -170,11 +223,18 @@ conformance! {
         listing_limit_sends_abor,
         abort_sends_abor_before_closing_the_data_connection,
     ],
+    servers: [
+        abort_keeps_the_session_in_step,
+        directories_rename_delete_size,
+        active_mode_transfers,
+    ],
+    pending_servers: [failing_sink_keeps_the_session_in_step],
 }
 
 /// The tests of the per-driver files that became scenarios under the same name: 34 cases
-/// of both `hostile_blocking.rs` and `hostile_mio.rs`, two of the first alone, and scripted
-/// peers of `blocking_peer.rs` (port theft also of `mio_local.rs`).
+/// of both `hostile_blocking.rs` and `hostile_mio.rs`, two of the first alone, scripted
+/// peers of `blocking_peer.rs` (port theft also of `mio_local.rs`), and real-server checks of
+/// `blocking_suite.rs`.
 const PORTED: &[&str] = &[
     "disconnect_before_greeting",
     "disconnect_mid_reply",
@@ -231,6 +291,8 @@ const PORTED: &[&str] = &[
     "type_is_sent_once_per_session_and_transfers_are_epsv_plus_retr",
     "rest_is_sent_before_retr_and_stor",
     "transfer_errors_after_150_and_before",
+    "directories_rename_delete_size",
+    "active_mode_transfers",
 ];
 
 /// Ported under another name, or covered by a scenario: (old test, scenario).
@@ -272,12 +334,22 @@ const RENAMED: &[(&str, &str)] = &[
         "blocking_peer::short_download_is_an_error_not_a_silent_truncation",
         "data_closed_early_with_announced_size",
     ),
+    (
+        "blocking_suite::abort_a_running_download (download, callback, idle ABOR)",
+        "abort_keeps_the_session_in_step",
+    ),
 ];
 /// The table itself: no scenario twice, none both active and pending, every ported case
 /// present; prints the count per driver.
 #[test]
 fn table() {
-    let mut names: Vec<&str> = ACTIVE.iter().chain(PENDING_CORE_RULES).copied().collect();
+    let mut names: Vec<&str> = ACTIVE
+        .iter()
+        .chain(PENDING_CORE_RULES)
+        .chain(ON_SERVERS)
+        .chain(PENDING_ON_SERVERS)
+        .copied()
+        .collect();
     names.sort_unstable();
     let total = names.len();
     names.dedup();
@@ -285,16 +357,20 @@ fn table() {
     let ported = PORTED.iter().map(|&name| (name, name));
     for (old, scenario) in ported.chain(RENAMED.iter().copied()) {
         assert!(
-            ACTIVE.contains(&scenario),
+            ACTIVE.contains(&scenario) || ON_SERVERS.contains(&scenario),
             "{old} was ported as {scenario}, which is not in the active table"
         );
     }
     assert!(DRIVERS.len() >= 2, "{DRIVERS:?}");
     for driver in DRIVERS {
         eprintln!(
-            "conformance: {} scenarios × {driver} (+{} pending core rules)",
+            "conformance: {} scripted scenarios + {} on each of 5 servers = {} cases × {driver} \
+             (+{} pending core rules, {} of them on servers)",
             ACTIVE.len(),
-            PENDING_CORE_RULES.len()
+            ON_SERVERS.len(),
+            ACTIVE.len() + 5 * ON_SERVERS.len(),
+            PENDING_CORE_RULES.len() + PENDING_ON_SERVERS.len(),
+            PENDING_ON_SERVERS.len(),
         );
     }
 }

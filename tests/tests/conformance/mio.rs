@@ -117,6 +117,10 @@ fn verdict(r: Result<Outcome, Error>) -> Verdict {
             number: Some(n),
             ..Success::default()
         }),
+        Ok(Outcome::Mtime(t)) => Verdict::Ok(Success {
+            number: u64::try_from(t.unix_seconds()).ok(),
+            ..Success::default()
+        }),
         Ok(_) => Verdict::Ok(Success::default()),
         Err(e) => failure(e),
     }

@@ -215,17 +215,26 @@ impl Driver for Blocking {
         self.ftp.is_connected()
     }
 
-    fn auth_tls(&mut self, server_name: &str, cert_pem: &[u8]) -> Verdict {
-        let tls: TlsConfig = TlsConfig::builder()
-            .without_webpki_roots()
-            .add_root_pem(cert_pem)
-            .and_then(|b| b.build())
-            .expect("a client TLS configuration");
+    fn auth_tls(&mut self, server_name: &str, trust: Option<&[u8]>) -> Verdict {
+        let tls = match trust {
+            Some(pem) => TlsConfig::builder()
+                .without_webpki_roots()
+                .add_root_pem(pem)
+                .and_then(|b| b.build())
+                .expect("a client TLS configuration"),
+            None => TlsConfig::new(),
+        };
         reply(self.ftp.auth_tls(server_name, &tls))
     }
 
     fn prot_p(&mut self) -> Verdict {
         reply(self.ftp.prot_p())
+    }
+
+    fn tls_data_handshakes(&self) -> Option<(u64, u64)> {
+        self.ftp
+            .tls_info()
+            .map(|i| (i.data_handshakes, i.data_resumed))
     }
 
     fn close(&mut self) {

@@ -353,10 +353,14 @@ pub trait Driver: Sized {
     /// Whether the driver still holds an open session (it may not know yet that the server
     /// went away; the scenarios check that with a command).
     fn is_open(&self) -> bool;
-    /// Explicit FTPS: `AUTH TLS`, trusting the certificate `cert_pem`, for `server_name`.
-    fn auth_tls(&mut self, server_name: &str, cert_pem: &[u8]) -> Verdict;
+    /// Explicit FTPS: `AUTH TLS` for `server_name`, trusting only the certificate `trust`
+    /// (`None`: the driver's default roots, which trust no test certificate).
+    fn auth_tls(&mut self, server_name: &str, trust: Option<&[u8]>) -> Verdict;
     /// `PBSZ 0` + `PROT P` through the driver's FTPS call.
     fn prot_p(&mut self) -> Verdict;
+    /// TLS handshakes on data connections so far, and how many of them resumed the control
+    /// connection's session; `None` without TLS.
+    fn tls_data_handshakes(&self) -> Option<(u64, u64)>;
     /// Closes the session from the caller's side, as the driver's API does it (no `QUIT`).
     fn close(&mut self);
 }
@@ -469,11 +473,11 @@ impl<D: Driver> Client<D> {
         bounded(&format!("{}: quit", D::NAME), || self.d.quit())
     }
 
-    /// `AUTH TLS`.
+    /// `AUTH TLS`, trusting `cert_pem` only.
     #[track_caller]
     pub fn auth_tls(&mut self, server_name: &str, cert_pem: &[u8]) -> Verdict {
         bounded(&format!("{}: auth_tls", D::NAME), || {
-            self.d.auth_tls(server_name, cert_pem)
+            self.d.auth_tls(server_name, Some(cert_pem))
         })
     }
 

@@ -6,6 +6,10 @@
 //!   `hostile_blocking.rs` and `hostile_mio.rs`;
 //! - `peer.rs`: scripted peers (every `ABOR` answer, active mode, port theft), formerly in
 //!   `blocking_peer.rs` and `mio_local.rs`;
+//! - `tls.rs`: FTPS refusals (libunftp in-process), formerly in `ftps_blocking.rs` and
+//!   `ftps_mio.rs`;
+//! - `servers.rs`: libunftp and the four system servers, FTPS included, every scenario on
+//!   every server;
 //! - `core_rules.rs`: the rules issue 13 moves into the core; those the drivers do not agree
 //!   on yet are [`PENDING_CORE_RULES`] and run only with `FTP_CONFORMANCE_PENDING=1` until
 //!   that work is merged.
@@ -23,6 +27,7 @@ mod hostile_common;
 mod mio;
 mod peer;
 mod servers;
+mod tls;
 
 /// Every scenario function, by the name the table uses.
 mod scenarios {
@@ -30,6 +35,7 @@ mod scenarios {
     pub use crate::hostile::*;
     pub use crate::peer::*;
     pub use crate::servers::*;
+    pub use crate::tls::*;
 }
 
 /// The environment variable that turns the [`PENDING_CORE_RULES`] scenarios on.
@@ -51,7 +57,7 @@ macro_rules! conformance {
         drivers: $drivers:tt,
         active: [$($name:ident),* $(,)?],
         pending: [$($pending:ident),* $(,)?],
-        servers: [$($server:ident),* $(,)?],
+        servers: [$($server:ident $([$flag:ident])?),* $(,)?],
         pending_servers: [$($pending_server:ident),* $(,)?] $(,)?
     ) => {
         /// The scenarios every driver must pass.
@@ -60,7 +66,7 @@ macro_rules! conformance {
         /// unless `FTP_CONFORMANCE_PENDING=1`.
         const PENDING_CORE_RULES: &[&str] = &[$(stringify!($pending)),*];
         /// Scenarios on real servers, each for every driver on libunftp and the four system
-        /// servers.
+        /// servers (`[ftps]`: libunftp started with a certificate).
         const ON_SERVERS: &[&str] = &[$(stringify!($server)),*];
         /// Real-server scenarios of rules being moved into the core; skipped unless
         /// `FTP_CONFORMANCE_PENDING=1`.
@@ -68,16 +74,25 @@ macro_rules! conformance {
         conformance!(@names $drivers);
         $(conformance!(@active $name $drivers);)*
         $(conformance!(@pending $pending $drivers);)*
-        $(conformance!(@server false, $server $drivers);)*
+        $(conformance!(@server false, $server $($flag)? $drivers);)*
         $(conformance!(@server true, $pending_server $drivers);)*
     };
-    (@server $pending:literal, $name:ident { $($driver:ident: $ty:ty),+ $(,)? }) => {
+    (@server $pending:literal, $name:ident ftps $drivers:tt) => {
+        conformance!(@server $pending, $name, crate::servers::ftps, $drivers);
+    };
+    (@server $pending:literal, $name:ident $drivers:tt) => {
+        conformance!(@server $pending, $name, crate::servers::plain, $drivers);
+    };
+    (
+        @server $pending:literal, $name:ident, $start:path,
+        { $($driver:ident: $ty:ty),+ $(,)? }
+    ) => {
         mod $name {
             $(
                 mod $driver {
                     fn run(kind: ftp_tests::ServerKind) {
-                        let server = ftp_tests::start(kind);
-                        let scenario = || crate::scenarios::$name::<$ty>(&*server);
+                        let running = $start(kind);
+                        let scenario = || crate::scenarios::$name::<$ty>(running.server());
                         if $pending {
                             crate::pending(stringify!($name), stringify!($driver), &scenario);
                         } else {
@@ -210,12 +225,17 @@ conformance! {
         type_is_sent_once_per_session_and_transfers_are_epsv_plus_retr,
         rest_is_sent_before_retr_and_stor,
         transfer_errors_after_150_and_before,
+        // FTPS refusals
+        untrusted_certificate_is_refused,
+        wrong_server_name_is_refused,
+        auth_tls_refused_by_a_server_without_tls,
         // core rules (issue 13) the drivers already agree on
         refused_auth_tls_fails_closed,
         forced_close_reports_a_local_reason,
         closed_by_the_caller,
     ],
     pending: [
+        failed_auth_tls_is_fatal,
         auth_tls_on_a_tls_connection_is_refused,
         prot_p_without_tls_is_refused,
         failing_sink_sends_abor,
@@ -227,6 +247,7 @@ conformance! {
         abort_keeps_the_session_in_step,
         directories_rename_delete_size,
         active_mode_transfers,
+        explicit_ftps_protected_transfers [ftps],
     ],
     pending_servers: [failing_sink_keeps_the_session_in_step],
 }
@@ -335,8 +356,32 @@ const RENAMED: &[(&str, &str)] = &[
         "data_closed_early_with_announced_size",
     ),
     (
-        "blocking_suite::abort_a_running_download (download, callback, idle ABOR)",
+        "blocking_suite::abort_a_running_download (download, idle ABOR)",
         "abort_keeps_the_session_in_step",
+    ),
+    (
+        "ftps_blocking::untrusted_certificate_is_refused_with_a_tls_error",
+        "untrusted_certificate_is_refused",
+    ),
+    (
+        "ftps_mio::untrusted_certificate_fails_auth_and_closes_the_session",
+        "untrusted_certificate_is_refused",
+    ),
+    (
+        "ftps_blocking::wrong_host_name_is_refused_and_the_connection_closed",
+        "wrong_server_name_is_refused",
+    ),
+    (
+        "ftps_mio::wrong_server_name_is_refused",
+        "wrong_server_name_is_refused",
+    ),
+    (
+        "ftps_blocking::refused_auth_tls_is_a_tls_error_and_never_a_clear_login",
+        "auth_tls_refused_by_a_server_without_tls",
+    ),
+    (
+        "ftps_mio::refused_auth_tls_is_a_tls_error_and_the_login_never_runs",
+        "auth_tls_refused_by_a_server_without_tls",
     ),
 ];
 /// The table itself: no scenario twice, none both active and pending, every ported case

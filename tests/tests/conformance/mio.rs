@@ -416,17 +416,26 @@ impl Driver for Mio {
         self.session.is_some_and(|s| self.ftp.session(s).is_some())
     }
 
-    fn auth_tls(&mut self, server_name: &str, cert_pem: &[u8]) -> Verdict {
-        let tls = TlsConfig::builder()
-            .without_webpki_roots()
-            .add_root_pem(cert_pem)
-            .and_then(|b| b.build())
-            .expect("a client TLS configuration");
+    fn auth_tls(&mut self, server_name: &str, trust: Option<&[u8]>) -> Verdict {
+        let tls = match trust {
+            Some(pem) => TlsConfig::builder()
+                .without_webpki_roots()
+                .add_root_pem(pem)
+                .and_then(|b| b.build())
+                .expect("a client TLS configuration"),
+            None => TlsConfig::new(),
+        };
         self.run(|ftp, s| ftp.auth_tls(s, server_name, &tls))
     }
 
     fn prot_p(&mut self) -> Verdict {
         self.run(|ftp, s| ftp.prot_p(s))
+    }
+
+    fn tls_data_handshakes(&self) -> Option<(u64, u64)> {
+        self.ftp
+            .tls_info(self.session?)
+            .map(|i| (i.data_handshakes, i.data_resumed))
     }
 
     fn close(&mut self) {

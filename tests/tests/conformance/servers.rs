@@ -4,10 +4,48 @@
 //! (`blocking_suite.rs`).
 
 use ftp_sansio::session::Config;
+use ftp_tests::tls::{server_cert_pem, LocalFtps, TestCert, LIBUNFTP_AUTH_RACE};
 use ftp_tests::{ServerKind, TestServer};
 
 use crate::driver::{Class, Client, Cmd, Download, Driver, Setup, Verdict};
 use crate::hostile_common::pattern;
+
+/// A running server of some kind, kept alive for a scenario.
+pub struct Running {
+    server: Box<dyn TestServer>,
+    /// The certificate files of an in-process FTPS server (dropped after the server).
+    _cert: Option<TestCert>,
+}
+
+impl Running {
+    /// The server.
+    pub fn server(&self) -> &dyn TestServer {
+        &*self.server
+    }
+}
+
+/// A server of `kind` with default options ([`ftp_tests::start`]).
+pub fn plain(kind: ServerKind) -> Running {
+    Running {
+        server: ftp_tests::start(kind),
+        _cert: None,
+    }
+}
+
+/// A server of `kind` offering explicit FTPS: libunftp with a certificate made for the test
+/// ([`LocalFtps`]); the system servers always offer it.
+pub fn ftps(kind: ServerKind) -> Running {
+    match kind {
+        ServerKind::Libunftp => {
+            let LocalFtps { server, cert } = LocalFtps::start();
+            Running {
+                server: Box::new(server),
+                _cert: Some(cert),
+            }
+        }
+        _ => plain(kind),
+    }
+}
 
 /// Default timeouts of the core (generous on a loaded machine), no separate connect timeout.
 fn setup() -> Setup {
@@ -160,4 +198,55 @@ pub fn failing_sink_keeps_the_session_in_step<D: Driver>(server: &dyn TestServer
         "{kind}"
     );
     in_step(&mut c, kind);
+}
+
+/// Explicit FTPS on every server: `AUTH TLS`, login, `PROT P`, a listing, downloads, uploads
+/// read back, every data connection a TLS one resuming the control connection's session
+/// where the server insists on it (vsftpd, ProFTPD; libunftp does it too).
+pub fn explicit_ftps_protected_transfers<D: Driver>(server: &dyn TestServer) {
+    let kind = server.kind();
+    let pem = server_cert_pem(server);
+    server.write_file("hello.txt", b"hello, ftps\n").unwrap();
+    let big = pattern(300_000);
+    server.write_file("sub/big.bin", &big).unwrap();
+    // libunftp sometimes reads the ClientHello as a command (LIBUNFTP_AUTH_RACE): not a client
+    // fault; connect again.
+    let mut tries = 0;
+    let mut c = loop {
+        let mut c = Client::<D>::open(server.addr(), &setup());
+        match c.auth_tls("localhost", &pem) {
+            Verdict::Ok(_) => break c,
+            Verdict::Err(f) if tries < 5 && f.message.contains(LIBUNFTP_AUTH_RACE) => tries += 1,
+            Verdict::Err(f) => panic!("{kind}: AUTH TLS: {f:?}"),
+        }
+    };
+    assert_eq!(c.login(server.user(), server.password()).ok().code(), 230);
+    assert_eq!(c.d.prot_p().ok().code() / 100, 2, "{kind}");
+    let (v, names) = c.listing(crate::driver::ListKind::Nlst, None);
+    v.ok();
+    assert!(
+        names.iter().any(|n| n.ends_with(b"hello.txt")),
+        "{kind}: {names:?}"
+    );
+    assert_eq!(c.get("hello.txt").1, b"hello, ftps\n", "{kind}");
+    assert!(c.get("sub/big.bin").1 == big, "{kind}: sub/big.bin");
+    for i in 0..3 {
+        let data = pattern(50_000 + i * 1000);
+        let name = format!("up{i}.bin");
+        c.put(&name, &data).ok();
+        assert!(
+            server.read_file(&name).unwrap() == data,
+            "{kind}: {name} on disk"
+        );
+        assert!(c.get(&name).1 == data, "{kind}: {name} read back");
+    }
+    let (handshakes, resumed) = c.d.tls_data_handshakes().expect("TLS info");
+    assert_eq!(handshakes, 9, "{kind}");
+    if matches!(
+        kind,
+        ServerKind::Vsftpd | ServerKind::Proftpd | ServerKind::Libunftp
+    ) {
+        assert_eq!(resumed, handshakes, "{kind}");
+    }
+    assert_eq!(c.quit().ok().code(), 221, "{kind}");
 }

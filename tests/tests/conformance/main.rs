@@ -99,30 +99,7 @@ macro_rules! conformance {
                             scenario();
                         }
                     }
-                    #[test]
-                    fn libunftp() {
-                        run(ftp_tests::ServerKind::Libunftp);
-                    }
-                    #[test]
-                    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
-                    fn vsftpd() {
-                        run(ftp_tests::ServerKind::Vsftpd);
-                    }
-                    #[test]
-                    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
-                    fn proftpd() {
-                        run(ftp_tests::ServerKind::Proftpd);
-                    }
-                    #[test]
-                    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
-                    fn pure_ftpd() {
-                        run(ftp_tests::ServerKind::PureFtpd);
-                    }
-                    #[test]
-                    #[ignore = "needs system FTP servers: run tests/run-all.sh"]
-                    fn pyftpdlib() {
-                        run(ftp_tests::ServerKind::Pyftpdlib);
-                    }
+                    conformance!(@on_servers);
                 }
             )+
         }
@@ -139,6 +116,23 @@ macro_rules! conformance {
                     crate::scenarios::$name::<$ty>();
                 }
             )+
+        }
+    };
+    (@on_servers) => {
+        #[test]
+        fn libunftp() {
+            run(ftp_tests::ServerKind::Libunftp);
+        }
+        conformance!(@system vsftpd Vsftpd);
+        conformance!(@system proftpd Proftpd);
+        conformance!(@system pure_ftpd PureFtpd);
+        conformance!(@system pyftpdlib Pyftpdlib);
+    };
+    (@system $test:ident $kind:ident) => {
+        #[test]
+        #[ignore = "needs system FTP servers: run tests/run-all.sh"]
+        fn $test() {
+            run(ftp_tests::ServerKind::$kind);
         }
     };
     (@pending $name:ident { $($driver:ident: $ty:ty),+ $(,)? }) => {

@@ -423,6 +423,7 @@ struct Log {
     /// closed that connection by then.
     data_at_commands: Vec<(String, bool)>,
     foreign_closed: Vec<bool>,
+    finished: usize,
 }
 
 /// A running fault server; stops when dropped.
@@ -486,6 +487,12 @@ impl FaultServer {
         self.lock().connections
     }
 
+    /// Control connections whose script ended and whose sockets the server closed (by a
+    /// [`Action::Disconnect`], or because the client went away).
+    pub fn finished_connections(&self) -> usize {
+        self.lock().finished
+    }
+
     /// Data connections established so far (accepted or connected).
     pub fn data_connections(&self) -> usize {
         self.lock().data_connections
@@ -542,6 +549,8 @@ fn serve(listener: TcpListener, mut script: Script, log: Arc<Mutex<Log>>, stop: 
                 };
                 // Errors end this connection only (the client went away, a timeout...).
                 let _ = conn.run(&mut script);
+                drop(conn);
+                log.lock().unwrap_or_else(|e| e.into_inner()).finished += 1;
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(POLL),
             Err(_) => thread::sleep(POLL),

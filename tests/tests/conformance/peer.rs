@@ -11,7 +11,7 @@ use ftp_tests::fault::{disconnect, reply, sleep, well_behaved, Action, FaultServ
 
 use crate::driver::{Class, Client, Cmd, Download, Driver, ListKind, Upload, Verdict};
 use crate::hostile::{setup, setup_with};
-use crate::hostile_common::pattern;
+use crate::hostile_common::{pattern, BOUND};
 
 /// The last `n` verbs the server received.
 fn last_verbs(server: &FaultServer, n: usize) -> Vec<String> {
@@ -337,7 +337,12 @@ pub fn idle_connection_closed_by_the_server_is_noticed_before_sending<D: Driver>
     ));
     let mut c = Client::<D>::open(server.addr(), &setup());
     c.noop().ok();
-    std::thread::sleep(Duration::from_millis(500));
+    // the 421 and the close are on their way before the client's next request
+    let start = std::time::Instant::now();
+    while server.finished_connections() == 0 {
+        assert!(start.elapsed() < BOUND, "the server never closed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     c.cmd(Cmd::Pwd).err(Class::Closed);
     assert_eq!(server.verbs(), ["NOOP"]);
 }

@@ -14,11 +14,13 @@
 //!    the driver's result with [`Verdict`]'s constructors ([`class_of_op`] classifies the
 //!    core's errors the same way for every driver; map the driver's own errors, such as a
 //!    local I/O error or a buffer limit, to the [`Class`] documented on each variant). An
-//!    async driver blocks on its runtime inside each method.
-//! 2. Add `name: Type` to the `DRIVERS` list of the `conformance!` call in `main.rs`: every
-//!    scenario, active and pending, gets a test `scenario::name`, and the `table` test counts
-//!    it.
-#![allow(dead_code)]
+//!    async driver blocks on its runtime inside each method (a current-thread runtime held
+//!    by the type). A driver that lives in an example, such as the tokio client of issue 14
+//!    in ftp-core's examples, comes in with `#[path = "…"] mod …;` from `main.rs`, its
+//!    dependencies added to the tests crate as dev-dependencies.
+//! 2. Add `name: Type` to the `drivers:` list of the `conformance!` call in `main.rs`: every
+//!    scenario, active and pending, gets a test `scenario::name` (`scenario::name::server`
+//!    for the real-server ones), and the `table` test counts it.
 
 use std::net::SocketAddr;
 use std::time::Duration;

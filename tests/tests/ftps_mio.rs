@@ -213,35 +213,6 @@ fn pure_ftpd_explicit_ftps() {
 
 #[test]
 #[ignore = "needs system FTP servers: run tests/run-all.sh"]
-fn vsftpd_tls13_consecutive_uploads() {
-    let server = SystemServer::start(ServerKind::Vsftpd);
-    let tls = trusting(&server_cert_pem(&server), TlsVersions::Tls13);
-    let mut l = Loop::new(1);
-    let s = open(&mut l, &server, &tls);
-    let ops: Vec<OpId> = (0..6u8)
-        .map(|i| {
-            l.ftp
-                .store(
-                    s,
-                    format!("c{i}.bin"),
-                    std::io::Cursor::new(payload(i, 9000)),
-                )
-                .unwrap()
-        })
-        .collect();
-    for d in l.wait_all(&ops) {
-        assert!(d.result.is_ok(), "{:?}", d.result);
-    }
-    let info = l.ftp.tls_info(s).unwrap();
-    assert_eq!(
-        (info.data_handshakes, info.data_resumed),
-        (6, 6),
-        "{info:?}"
-    );
-}
-
-#[test]
-#[ignore = "needs system FTP servers: run tests/run-all.sh"]
 fn proftpd_ccc() {
     let server = SystemServer::start(ServerKind::Proftpd);
     server.write_file("c.txt", b"after ccc\n").unwrap();

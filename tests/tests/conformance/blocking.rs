@@ -3,16 +3,19 @@
 use std::io::{self, Read};
 use std::net::SocketAddr;
 
-use ftp_blocking::tls::TlsConfig;
+use ftp_blocking::tls::{TlsConfig, TlsVersions};
 use ftp_blocking::{Error, ErrorKind, Ftp};
 use ftp_sansio::reply::Reply;
 use ftp_sansio::session::OpError;
 
-use crate::driver::{Class, Cmd, Download, Driver, Failure, ListKind, Success, Upload, Verdict};
+use crate::driver::{
+    Class, Cmd, Download, Driver, Failure, ListKind, Success, TlsVersion, Upload, Verdict,
+};
 
 /// ftp-blocking's session.
 pub struct Blocking {
     ftp: Ftp,
+    tls_versions: TlsVersion,
 }
 
 /// The neutral verdict of an ftp-blocking error: its [`ErrorKind`], refined to
@@ -91,9 +94,19 @@ impl Driver for Blocking {
                     ftp.set_max_listing(limit);
                 }
                 let greeting = ftp.welcome().cloned().expect("a greeting after connect");
-                (Blocking { ftp }, Verdict::reply(greeting))
+                let tls_versions = setup.tls_versions;
+                (Blocking { ftp, tls_versions }, Verdict::reply(greeting))
             }
-            Err(e) => (Blocking { ftp: Ftp::new() }, failure(e)),
+            Err(e) => {
+                let tls_versions = setup.tls_versions;
+                (
+                    Blocking {
+                        ftp: Ftp::new(),
+                        tls_versions,
+                    },
+                    failure(e),
+                )
+            }
         }
     }
 
@@ -220,6 +233,7 @@ impl Driver for Blocking {
             Some(pem) => TlsConfig::builder()
                 .without_webpki_roots()
                 .add_root_pem(pem)
+                .map(|b| b.versions(versions(self.tls_versions)))
                 .and_then(|b| b.build())
                 .expect("a client TLS configuration"),
             None => TlsConfig::new(),
@@ -239,5 +253,13 @@ impl Driver for Blocking {
 
     fn close(&mut self) {
         self.ftp.close();
+    }
+}
+
+/// The driver's name for a neutral TLS version choice.
+fn versions(v: TlsVersion) -> TlsVersions {
+    match v {
+        TlsVersion::Tls12 => TlsVersions::Tls12,
+        TlsVersion::Tls13 => TlsVersions::Tls13,
     }
 }

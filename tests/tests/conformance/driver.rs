@@ -40,6 +40,18 @@ pub struct Setup {
     /// A connect timeout for drivers that take one apart from `config` (ftp-blocking);
     /// drivers bounding the connect with `config`'s timeouts ignore it.
     pub connect_timeout: Option<Duration>,
+    /// The TLS versions `AUTH TLS` offers (when it is given a certificate to trust).
+    pub tls_versions: TlsVersion,
+}
+
+/// Which TLS versions a client offers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2 only (the drivers' default).
+    #[default]
+    Tls12,
+    /// TLS 1.3 only.
+    Tls13,
 }
 
 impl Setup {
@@ -49,6 +61,7 @@ impl Setup {
             config,
             listing_limit: None,
             connect_timeout: None,
+            tls_versions: TlsVersion::default(),
         }
     }
 }

@@ -242,6 +242,7 @@ conformance! {
         directories_rename_delete_size,
         active_mode_transfers,
         explicit_ftps_protected_transfers [ftps],
+        tls13_consecutive_uploads [ftps],
     ],
     pending_servers: [failing_sink_keeps_the_session_in_step],
 }
@@ -376,6 +377,18 @@ const RENAMED: &[(&str, &str)] = &[
     (
         "ftps_mio::refused_auth_tls_is_a_tls_error_and_the_login_never_runs",
         "auth_tls_refused_by_a_server_without_tls",
+    ),
+    (
+        "ftps_blocking::vsftpd_tls13_consecutive_uploads_keep_resuming",
+        "tls13_consecutive_uploads",
+    ),
+    (
+        "ftps_mio::vsftpd_tls13_consecutive_uploads",
+        "tls13_consecutive_uploads",
+    ),
+    (
+        "ftps_blocking::proftpd_tls13_runs_out_of_tickets_after_two_uploads (TLS 1.3 half)",
+        "tls13_consecutive_uploads",
     ),
 ];
 /// The table itself: no scenario twice, none both active and pending, every ported case

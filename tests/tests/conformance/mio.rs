@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use ftp_mio::tls::TlsConfig;
+use ftp_mio::tls::{TlsConfig, TlsVersions};
 use ftp_mio::{Completion, DataEnd, Error, OpId, Options, SessionId, Sessions};
 use ftp_sansio::listing::{parse_list, parse_mlsd, parse_nlst_line};
 use ftp_sansio::reply::Reply;
@@ -18,7 +18,7 @@ use ftp_sansio::time::Timestamp;
 use mio::{Events, Poll, Token};
 
 use crate::driver::{
-    Class, Cmd, Download, Driver, Failure, ListKind, Setup, Success, Upload, Verdict,
+    Class, Cmd, Download, Driver, Failure, ListKind, Setup, Success, TlsVersion, Upload, Verdict,
 };
 use crate::hostile_common::BOUND;
 
@@ -30,6 +30,7 @@ pub struct Mio {
     session: Option<SessionId>,
     done: Vec<Completion>,
     listing_limit: usize,
+    tls_versions: TlsVersion,
 }
 
 /// A sink the adapter reads after the driver took it; fails once it holds `fails_after`.
@@ -233,6 +234,7 @@ impl Driver for Mio {
             listing_limit: setup
                 .listing_limit
                 .unwrap_or(Options::default().listing_limit),
+            tls_versions: setup.tls_versions,
         };
         let (s, greeting) = match me.ftp.connect(addr, setup.config.clone()) {
             Ok(x) => x,
@@ -421,6 +423,7 @@ impl Driver for Mio {
             Some(pem) => TlsConfig::builder()
                 .without_webpki_roots()
                 .add_root_pem(pem)
+                .map(|b| b.versions(versions(self.tls_versions)))
                 .and_then(|b| b.build())
                 .expect("a client TLS configuration"),
             None => TlsConfig::new(),
@@ -447,4 +450,12 @@ impl Driver for Mio {
 
 fn p_bytes(p: &str) -> Vec<u8> {
     p.as_bytes().to_vec()
+}
+
+/// The driver's name for a neutral TLS version choice.
+fn versions(v: TlsVersion) -> TlsVersions {
+    match v {
+        TlsVersion::Tls12 => TlsVersions::Tls12,
+        TlsVersion::Tls13 => TlsVersions::Tls13,
+    }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use ftp_blocking::{Config, ErrorKind, Ftp};
 
 mod blocking_common;
-use blocking_common::{accept, capture_log, init_logger, read_all, Peer};
+use blocking_common::{accept, capture_log, init_logger, read_all, Ctl, Peer};
 
 fn config() -> Config {
     Config {
@@ -43,6 +43,18 @@ fn retr(ftp: &mut Ftp, cmd: &str, rest: Option<u64>) -> Vec<u8> {
     )
     .unwrap();
     got
+}
+
+/// The peer's side of a login and one passive transfer: `TYPE` (`I` or `A`), `EPSV`, `cmd`,
+/// the data connection accepted, `preliminary` (the 150) sent. The data connection.
+fn logged_in_transfer(c: &mut Ctl, type_: char, cmd: &str, preliminary: &str) -> TcpStream {
+    c.login();
+    c.answer(&format!("TYPE {type_}"), "200 Type set.");
+    let l = c.epsv();
+    c.expect(cmd);
+    let s = accept(&l);
+    c.reply(preliminary);
+    s
 }
 
 fn logged_in(peer: &Peer) -> Ftp {
@@ -156,12 +168,7 @@ fn connect_host_refused_leaves_the_client_closed() {
 #[test]
 fn storlines_converts_line_ends_on_the_wire() {
     let peer = Peer::start(|c| {
-        c.login();
-        c.answer("TYPE A", "200 ASCII.");
-        let l = c.epsv();
-        c.expect("STOR t.txt");
-        let s = accept(&l);
-        c.reply("150 ok");
+        let s = logged_in_transfer(c, 'A', "STOR t.txt", "150 ok");
         assert_eq!(read_all(s), b"one\r\ntwo\r\nthree\r\nlast");
         c.reply("226 ok");
     });
@@ -174,12 +181,12 @@ fn storlines_converts_line_ends_on_the_wire() {
 #[test]
 fn ntransfercmd_reports_the_announced_size() {
     let peer = Peer::start(|c| {
-        c.login();
-        c.answer("TYPE I", "200 Binary.");
-        let l = c.epsv();
-        c.expect("RETR f");
-        let mut s = accept(&l);
-        c.reply("150 Opening BINARY mode data connection for f (5 bytes).");
+        let mut s = logged_in_transfer(
+            c,
+            'I',
+            "RETR f",
+            "150 Opening BINARY mode data connection for f (5 bytes).",
+        );
         s.write_all(b"12345").unwrap();
         drop(s);
         c.reply("226 Transfer complete.");
@@ -197,12 +204,7 @@ fn ntransfercmd_reports_the_announced_size() {
 #[test]
 fn overlong_line_is_a_protocol_error_with_bounded_memory() {
     let peer = Peer::start(|c| {
-        c.login();
-        c.answer("TYPE A", "200 ASCII.");
-        let l = c.epsv();
-        c.expect("LIST");
-        let mut s = accept(&l);
-        c.reply("150 ok");
+        let mut s = logged_in_transfer(c, 'A', "LIST", "150 ok");
         // 1 MiB without a line end; the client stops reading long before
         let chunk = vec![b'x'; 64 * 1024];
         for _ in 0..16 {
@@ -234,12 +236,7 @@ fn overlong_line_is_a_protocol_error_with_bounded_memory() {
 #[test]
 fn callback_error_aborts_the_transfer() {
     let peer = Peer::start(|c| {
-        c.login();
-        c.answer("TYPE I", "200 Binary.");
-        let l = c.epsv();
-        c.expect("RETR f");
-        let mut s = accept(&l);
-        c.reply("150 ok");
+        let mut s = logged_in_transfer(c, 'I', "RETR f", "150 ok");
         let _ = s.write_all(&[5u8; 4096]);
         c.expect("ABOR");
         drop(s);

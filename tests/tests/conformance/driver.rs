@@ -199,6 +199,15 @@ impl Verdict {
         f
     }
 
+    /// The failure, which must be a data-connection timeout (the session goes on).
+    #[track_caller]
+    pub fn data_timeout(self) -> Failure {
+        let f = self.err(Class::Timeout);
+        assert_eq!(f.timeout(), Some(TimeoutKind::Data), "{f:?}");
+        assert!(!f.fatal, "{f:?}");
+        f
+    }
+
     /// Whether it succeeded.
     pub fn is_ok(&self) -> bool {
         matches!(self, Verdict::Ok(_))

@@ -606,9 +606,7 @@ pub fn data_connection_silent<D: Driver>() {
     );
     let mut c = logged_in::<D>(&server);
     let (v, got) = c.get("f");
-    let f = v.err(Class::Timeout);
-    assert_eq!(f.timeout(), Some(TimeoutKind::Data), "{f:?}");
-    assert!(!f.fatal);
+    v.data_timeout();
     assert!(got.is_empty());
     assert_eq!(server.data_connections(), 1);
     c.assert_usable();
@@ -622,8 +620,7 @@ pub fn active_server_never_connects<D: Driver>() {
     );
     let setup = setup_with(|c| c.passive = false);
     let mut c = Client::<D>::logged_in(server.addr(), &setup);
-    let f = c.get("f").0.err(Class::Timeout);
-    assert_eq!(f.timeout(), Some(TimeoutKind::Data), "{f:?}");
+    c.get("f").0.data_timeout();
     assert!(server.verbs().contains(&"EPRT".to_string()));
     assert_eq!(server.data_connections(), 0);
     c.assert_usable();

@@ -6,7 +6,6 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use ftp_sansio::session::TimeoutKind;
 use ftp_tests::fault::{disconnect, reply, sleep, well_behaved, Action, FaultServer, Script};
 
 use crate::driver::{Class, Client, Cmd, Download, Driver, ListKind, Upload, Verdict};
@@ -159,13 +158,7 @@ pub fn active_mode_only_a_foreign_connection_is_a_data_timeout<D: Driver>() {
         reply("426 Transfer aborted.\n226 Abort successful."),
     ));
     let mut c = Client::<D>::logged_in(server.addr(), &setup_with(|c| c.passive = false));
-    let f = c.put("up", b"secret upload").err(Class::Timeout);
-    assert!(!f.fatal, "{f:?}");
-    assert_eq!(
-        f.timeout(),
-        Some(ftp_sansio::session::TimeoutKind::Data),
-        "{f:?}"
-    );
+    c.put("up", b"secret upload").data_timeout();
     assert_eq!(
         server.foreign_closed(),
         [true],
@@ -376,9 +369,7 @@ pub fn stalled_download_times_out_and_aborts<D: Driver>() {
     );
     let mut c = Client::<D>::logged_in(server.addr(), &setup());
     let (v, got) = c.get("slow.bin");
-    let f = v.err(Class::Timeout);
-    assert_eq!(f.timeout(), Some(TimeoutKind::Data), "{f:?}");
-    assert!(!f.fatal);
+    v.data_timeout();
     assert_eq!(got, [7u8; 100]);
     assert!(server.verbs().contains(&"ABOR".to_string()));
     let noop = c.noop().ok().reply.expect("NOOP's reply");

@@ -98,6 +98,9 @@ pub struct Error {
     detail: Detail,
     /// What was being done, and with whom (`RETR f on 127.0.0.1:21`, `connect to ...`).
     context: Option<Box<str>>,
+    /// The session was closed by this failure (a refused `AUTH TLS` closes it although the
+    /// refusal itself is only a negative reply).
+    closed_session: bool,
 }
 
 /// `Result<T, ftp_blocking::Error>`.
@@ -185,6 +188,7 @@ impl Error {
             kind: ErrorKind::Closed,
             reply: None,
             context: None,
+            closed_session: false,
             detail: Detail::Message("the FTP connection is closed".into()),
         }
     }
@@ -198,6 +202,7 @@ impl Error {
             kind,
             reply: None,
             context: None,
+            closed_session: false,
             detail: Detail::Io(e),
         }
     }
@@ -207,6 +212,7 @@ impl Error {
             kind: ErrorKind::Protocol,
             reply: None,
             context: None,
+            closed_session: false,
             detail: Detail::Message(msg),
         }
     }
@@ -217,6 +223,7 @@ impl Error {
             kind: ErrorKind::TooLarge,
             reply: None,
             context: None,
+            closed_session: false,
             detail: Detail::Message(what),
         }
     }
@@ -228,6 +235,7 @@ impl Error {
             kind: ErrorKind::Tls,
             reply: None,
             context: None,
+            closed_session: false,
             detail: Detail::Io(e),
         }
     }
@@ -254,6 +262,12 @@ impl Error {
         self
     }
 
+    /// Marks the error as the one that closed the session.
+    pub(crate) fn closing(mut self, closed: bool) -> Error {
+        self.closed_session |= closed;
+        self
+    }
+
     /// The same error with another kind (reply and cause kept).
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
@@ -270,6 +284,7 @@ impl Error {
             kind,
             reply: None,
             context: None,
+            closed_session: false,
             detail: Detail::Usage(e),
         }
     }
@@ -311,6 +326,7 @@ impl Error {
             kind,
             reply,
             context: None,
+            closed_session: false,
             detail: Detail::Op(e),
         }
     }
@@ -323,18 +339,20 @@ impl Error {
         err
     }
 
-    /// Whether the session ended because the control connection was lost (a reply
-    /// timeout, the server closing it, a broken reply stream, `421`): the [`Ftp`](crate::Ftp)
-    /// is closed afterwards.
+    /// Whether the session ended with this error: the control connection was lost (a reply
+    /// timeout, the server or the driver closing it, a broken reply stream, `421`) or the
+    /// session was closed on purpose (a refused `AUTH TLS`): the [`Ftp`](crate::Ftp) is
+    /// closed afterwards.
     ///
     /// ```
     /// assert!(ftp_blocking::Ftp::new().noop().unwrap_err().is_fatal());
     /// ```
     pub fn is_fatal(&self) -> bool {
-        match &self.detail {
-            Detail::Op(e) => e.is_fatal(),
-            _ => self.kind == ErrorKind::Closed,
-        }
+        self.closed_session
+            || match &self.detail {
+                Detail::Op(e) => e.is_fatal(),
+                _ => self.kind == ErrorKind::Closed,
+            }
     }
 
     /// Whether a data-connection deadline (not a reply deadline) passed. The session is

@@ -39,6 +39,7 @@ use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 
 pub mod fault;
+pub mod link;
 mod local;
 mod ports;
 mod raw;

@@ -1,0 +1,438 @@
+//! Mirroring over slow links: ftp-blocking's `ftp mirror`, ftp-mio's mirror with 1/8/32
+//! sessions and lftp `mirror --parallel=1/8/32`, all against the same vsftpd and the same tree,
+//! through the link simulator (`ftp_tests::link`) at several round-trip times; and the
+//! simulator's own cost (a large RETR through it at 0 ms against the same RETR direct, and
+//! through a 100 MB/s cap at 20 ms).
+//!
+//! Not run by `cargo test`; needs vsftpd (tests/servers/install.sh, root or sudo) and the
+//! release builds of the two examples (built on the first run if missing), lftp if installed:
+//!
+//! ```text
+//! cargo bench -p ftp-tests --bench links -- [--rtt 0,20,50] [--files 200] [--size 4096]
+//!     [--sessions 1,8,32] [--overhead-mib 256] [--skip-overhead] [--skip-mirror]
+//! ```
+//!
+//! Times are wall clock of the whole client process (start, login, listing, every file,
+//! QUIT); "RT/file/conn" is that time divided by the round trip and by the files each
+//! connection fetched (files / parallel connections): the round trips one connection spends
+//! per file, login and listing included (a few round trips over the whole run).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ftp_blocking::Ftp;
+use ftp_tests::link::Link;
+use ftp_tests::{passive_ranges, ServerKind, SystemServer, TestServer, PASSWORD, USER};
+
+struct Options {
+    rtts_ms: Vec<u64>,
+    files: usize,
+    size: usize,
+    sessions: Vec<usize>,
+    overhead_mib: usize,
+    overhead: bool,
+    mirror: bool,
+}
+
+fn parse_list<T: std::str::FromStr>(s: &str) -> Vec<T> {
+    s.split(',').filter_map(|x| x.trim().parse().ok()).collect()
+}
+
+fn options() -> Option<Options> {
+    let mut o = Options {
+        rtts_ms: vec![0, 20, 50],
+        files: 200,
+        size: 4096,
+        sessions: vec![1, 8, 32],
+        overhead_mib: 256,
+        overhead: true,
+        mirror: true,
+    };
+    let mut bench = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--bench" => bench = true,
+            "--rtt" => o.rtts_ms = parse_list(&args.next().unwrap_or_default()),
+            "--files" => o.files = args.next().and_then(|v| v.parse().ok()).unwrap_or(200),
+            "--size" => o.size = args.next().and_then(|v| v.parse().ok()).unwrap_or(4096),
+            "--sessions" => o.sessions = parse_list(&args.next().unwrap_or_default()),
+            "--overhead-mib" => {
+                o.overhead_mib = args.next().and_then(|v| v.parse().ok()).unwrap_or(256)
+            }
+            "--skip-overhead" => o.overhead = false,
+            "--skip-mirror" => o.mirror = false,
+            _ => {}
+        }
+    }
+    bench.then_some(o)
+}
+
+fn main() {
+    let Some(o) = options() else {
+        eprintln!("links: a benchmark; run it with `cargo bench -p ftp-tests --bench links`");
+        return;
+    };
+    if let Err(why) = ftp_tests::system_servers_status() {
+        eprintln!("links: needs vsftpd: {why}");
+        return;
+    }
+    // vsftpd: max_clients and max_per_ip are 300 in tests/servers/start-vsftpd.sh (the
+    // defaults, 2000 and 50 in some builds, would not matter at 32 sessions either); its
+    // listen backlog is 32, which 32 sessions connecting at once just fit. 8 passive blocks
+    // (400 ports): 32 sessions each hold one listener while ports of finished transfers
+    // linger.
+    let server = match SystemServer::builder(ServerKind::Vsftpd)
+        .passive_ports(passive_ranges(8))
+        .start()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("links: cannot start vsftpd: {e}");
+            return;
+        }
+    };
+    if o.overhead {
+        overhead(&server, o.overhead_mib);
+    }
+    if o.mirror {
+        mirrors(&server, &o);
+    }
+}
+
+// ---- the simulator's own cost ----------------------------------------------------------------
+
+fn retr_time(addr: std::net::SocketAddr, name: &str, expect: usize) -> Duration {
+    let mut ftp = Ftp::connect(addr).expect("connect");
+    ftp.login(USER, PASSWORD).expect("login");
+    let started = Instant::now();
+    let mut got = 0usize;
+    ftp.retrbinary(
+        &format!("RETR {name}"),
+        |b| {
+            got += b.len();
+            Ok(())
+        },
+        256 * 1024,
+        None,
+    )
+    .expect("RETR");
+    let took = started.elapsed();
+    assert_eq!(got, expect, "short download");
+    let _ = ftp.quit();
+    took
+}
+
+fn overhead(server: &SystemServer, mib: usize) {
+    let len = mib << 20;
+    let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 4096) as u8).collect();
+    server.write_file("big.bin", &data).expect("write big.bin");
+    drop(data);
+    let rate = |d: Duration| len as f64 / d.as_secs_f64() / 1e6;
+    println!("\n## The simulator's own cost: one {mib} MiB RETR (ftp-blocking), vsftpd\n");
+    println!("| path | time | MB/s | vs direct |");
+    println!("|---|---|---|---|");
+    let direct = retr_time(server.addr(), "big.bin", len);
+    println!(
+        "| direct | {:.3} s | {:.0} | 1.00 |",
+        direct.as_secs_f64(),
+        rate(direct)
+    );
+    let link = Link::with_delay(server.addr(), Duration::ZERO);
+    let via = retr_time(link.addr(), "big.bin", len);
+    println!(
+        "| link, 0 ms, no cap | {:.3} s | {:.0} | {:.2} |",
+        via.as_secs_f64(),
+        rate(via),
+        via.as_secs_f64() / direct.as_secs_f64()
+    );
+    drop(link);
+    let link = Link::with_delay(server.addr(), Duration::from_millis(10));
+    let via = retr_time(link.addr(), "big.bin", len);
+    println!(
+        "| link, 20 ms RTT, no cap | {:.3} s | {:.0} | {:.2} |",
+        via.as_secs_f64(),
+        rate(via),
+        via.as_secs_f64() / direct.as_secs_f64()
+    );
+    drop(link);
+    let cap = 100_000_000u64;
+    let link = Link::builder(server.addr())
+        .delay(Duration::from_millis(10))
+        .rate(cap)
+        .start()
+        .expect("link");
+    let via = retr_time(link.addr(), "big.bin", len);
+    let floor = len as f64 / cap as f64;
+    println!(
+        "| link, 20 ms RTT, 100 MB/s cap | {:.3} s | {:.1} | {:.2} (cap floor {:.3} s: {:.3}x of it) |",
+        via.as_secs_f64(),
+        rate(via),
+        via.as_secs_f64() / direct.as_secs_f64(),
+        floor,
+        via.as_secs_f64() / floor
+    );
+    let _ = std::fs::remove_file(server.local_path("big.bin"));
+}
+
+// ---- mirrors ---------------------------------------------------------------------------------
+
+/// One client run of a mirror.
+struct Run {
+    client: String,
+    conns: usize,
+    time: Duration,
+    /// Commands the server received, by verb (from vsftpd's protocol log).
+    commands: Vec<(String, u64)>,
+}
+
+/// The verbs of the commands vsftpd logged after byte `from` of its protocol log.
+fn logged_commands(log: &Path, from: u64) -> Vec<(String, u64)> {
+    let text = std::fs::read(log).unwrap_or_default();
+    let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for line in text.lines() {
+        let Some(i) = line.find("FTP command: Client \"") else {
+            continue;
+        };
+        let rest = &line[i..];
+        let Some(j) = rest.find("\", \"") else {
+            continue;
+        };
+        let cmd = &rest[j + 4..];
+        let verb: String = cmd
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        *counts.entry(verb).or_default() += 1;
+    }
+    let mut v: Vec<_> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+fn log_len(log: &Path) -> u64 {
+    std::fs::metadata(log).map_or(0, |m| m.len())
+}
+
+fn example(name: &str, package: &str) -> PathBuf {
+    let var = format!("LINKS_{}_BIN", name.to_ascii_uppercase());
+    if let Some(p) = std::env::var_os(&var) {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let bin = target.join("release/examples").join(name);
+    if !bin.is_file() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        eprintln!("links: building {} (release)", bin.display());
+        let ok = Command::new(cargo)
+            .args(["build", "--release", "-p", package, "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "could not build the {name} example; set {var}");
+    }
+    bin
+}
+
+/// Every file under `dir`, by name (the clients differ in where they put the tree's root).
+fn files_under(dir: &Path, out: &mut HashMap<String, Vec<u8>>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else if let (Some(name), Ok(bytes)) = (p.file_name(), std::fs::read(&p)) {
+            out.insert(name.to_string_lossy().into_owned(), bytes);
+        }
+    }
+}
+
+fn run_client(
+    client: &str,
+    conns: usize,
+    mut cmd: Command,
+    out: &Path,
+    tree: &HashMap<String, Vec<u8>>,
+    log: &Path,
+) -> Option<Run> {
+    let log_from = log_len(log);
+    let _ = std::fs::remove_dir_all(out);
+    std::fs::create_dir_all(out).expect("output directory");
+    let started = Instant::now();
+    let result = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output();
+    let time = started.elapsed();
+    let output = match result {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("links: {client}: {e}");
+            return None;
+        }
+    };
+    let mut got = HashMap::new();
+    files_under(out, &mut got);
+    let missing = tree.iter().filter(|(n, b)| got.get(*n) != Some(b)).count();
+    if !output.status.success() || missing > 0 {
+        eprintln!(
+            "links: {client}: {} ({missing} files missing or different)\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        return None;
+    }
+    let _ = std::fs::remove_dir_all(out);
+    // vsftpd writes its log as it goes; the last lines may lag the client's exit a little
+    std::thread::sleep(Duration::from_millis(200));
+    Some(Run {
+        client: client.to_owned(),
+        conns,
+        time,
+        commands: logged_commands(log, log_from),
+    })
+}
+
+fn mirrors(server: &SystemServer, o: &Options) {
+    let mut tree = HashMap::new();
+    for i in 0..o.files {
+        let name = format!("f{i:04}.bin");
+        let bytes: Vec<u8> = (0..o.size).map(|j| (i * 31 + j * 7) as u8).collect();
+        server
+            .write_file(&format!("tree/{name}"), &bytes)
+            .expect("write the tree");
+        tree.insert(name, bytes);
+    }
+    let ftp_bin = example("ftp", "ftp-blocking");
+    let mirror_bin = example("mirror", "ftp-mio");
+    let lftp = Command::new("lftp")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !lftp {
+        eprintln!("links: lftp is not installed: its rows are left out");
+    }
+    let scratch = tempfile::tempdir().expect("scratch directory");
+    let log = server.state_dir().join("vsftpd.log");
+
+    let mut tables = Vec::new();
+    for &rtt_ms in &o.rtts_ms {
+        let rtt = Duration::from_millis(rtt_ms);
+        let link = Link::with_delay(server.addr(), rtt / 2);
+        let port = link.addr().port();
+        let url = format!("ftp://{USER}:{PASSWORD}@127.0.0.1:{port}/tree");
+        let out = scratch.path().join("out");
+        let mut runs = Vec::new();
+        eprintln!("links: {rtt_ms} ms RTT");
+
+        let mut cmd = Command::new(&ftp_bin);
+        cmd.args(["mirror", &format!("{url}/")]).arg(&out);
+        runs.extend(run_client("ftp-blocking `ftp mirror`", 1, cmd, &out, &tree, &log));
+        for &n in &o.sessions {
+            let mut cmd = Command::new(&mirror_bin);
+            cmd.arg(&url).args(["-n", &n.to_string(), "-o"]).arg(&out);
+            runs.extend(run_client(
+                &format!("ftp-mio mirror -n {n}"),
+                n,
+                cmd,
+                &out,
+                &tree,
+                &log,
+            ));
+        }
+        if lftp {
+            for &n in &o.sessions {
+                let script = format!(
+                    "set ftp:ssl-allow no; set net:max-retries 2; set net:timeout 30; \
+                     set cmd:fail-exit yes; set xfer:log no; \
+                     open ftp://{USER}:{PASSWORD}@127.0.0.1:{port}; \
+                     mirror --parallel={n} /tree {}",
+                    out.display()
+                );
+                let mut cmd = Command::new("lftp");
+                cmd.args(["-c", &script]);
+                runs.extend(run_client(
+                    &format!("lftp mirror --parallel={n}"),
+                    n,
+                    cmd,
+                    &out,
+                    &tree,
+                    &log,
+                ));
+            }
+        }
+        let stats = link.stats();
+        drop(link);
+        tables.push((rtt_ms, runs, stats));
+        print_table(o, tables.last().expect("just pushed"));
+    }
+}
+
+fn print_table(o: &Options, (rtt_ms, runs, stats): &(u64, Vec<Run>, ftp_tests::link::LinkStats)) {
+    println!(
+        "\n## {} × {} B files from vsftpd, {rtt_ms} ms RTT (link: {} control and {} data \
+         connections, {} bytes down)\n",
+        o.files, o.size, stats.control_connections, stats.data_connections, stats.bytes_down
+    );
+    println!("| client | time | files/s | RT/file/conn | vs 1 session | vs lftp same N |");
+    println!("|---|---|---|---|---|---|");
+    let time_of = |prefix: &str, n: usize| {
+        runs.iter()
+            .find(|r| r.client.starts_with(prefix) && r.conns == n)
+            .map(|r| r.time.as_secs_f64())
+    };
+    for r in runs {
+        let t = r.time.as_secs_f64();
+        let rt = if *rtt_ms == 0 {
+            "-".to_owned()
+        } else {
+            let per_conn = o.files as f64 / r.conns as f64;
+            format!("{:.2}", t / (*rtt_ms as f64 / 1000.0) / per_conn)
+        };
+        let family = if r.client.starts_with("lftp") {
+            "lftp"
+        } else if r.client.starts_with("ftp-mio") {
+            "ftp-mio"
+        } else {
+            "ftp-blocking"
+        };
+        let vs_one = time_of(family, 1)
+            .filter(|_| r.conns > 1)
+            .map_or("-".to_owned(), |one| format!("{:.2}x", one / t));
+        let vs_lftp = (family != "lftp")
+            .then(|| time_of("lftp", r.conns))
+            .flatten()
+            .map_or("-".to_owned(), |l| format!("{:.2}x", l / t));
+        println!(
+            "| {} | {:.2} s | {:.0} | {rt} | {vs_one} | {vs_lftp} |",
+            r.client,
+            t,
+            o.files as f64 / t
+        );
+    }
+    println!("\ncommands the server received, per file:\n");
+    for r in runs {
+        let per_file: Vec<String> = r
+            .commands
+            .iter()
+            .map(|(verb, n)| format!("{verb} {:.2}", *n as f64 / o.files as f64))
+            .collect();
+        println!("- {}: {}", r.client, per_file.join(", "));
+    }
+}

@@ -335,6 +335,7 @@ fn mirrors(server: &SystemServer, o: &Options) {
     for &rtt_ms in &o.rtts_ms {
         let rtt = Duration::from_millis(rtt_ms);
         let link = Link::with_delay(server.addr(), rtt / 2);
+        let noop = noop_rtt(link.addr());
         let port = link.addr().port();
         let url = format!("ftp://{USER}:{PASSWORD}@127.0.0.1:{port}/tree");
         let out = scratch.path().join("out");
@@ -379,16 +380,39 @@ fn mirrors(server: &SystemServer, o: &Options) {
         }
         let stats = link.stats();
         drop(link);
-        tables.push((rtt_ms, runs, stats));
+        tables.push((rtt_ms, runs, stats, noop));
         print_table(o, tables.last().expect("just pushed"));
     }
 }
 
-fn print_table(o: &Options, (rtt_ms, runs, stats): &(u64, Vec<Run>, ftp_tests::link::LinkStats)) {
+type Table = (u64, Vec<Run>, ftp_tests::link::LinkStats, Duration);
+
+/// The median time of a NOOP through the link (20 of them, one session).
+fn noop_rtt(addr: std::net::SocketAddr) -> Duration {
+    let mut ftp = Ftp::connect(addr).expect("connect");
+    ftp.login(USER, PASSWORD).expect("login");
+    let mut times: Vec<Duration> = (0..20)
+        .map(|_| {
+            let started = Instant::now();
+            ftp.noop().expect("NOOP");
+            started.elapsed()
+        })
+        .collect();
+    let _ = ftp.quit();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn print_table(o: &Options, (rtt_ms, runs, stats, noop): &Table) {
     println!(
-        "\n## {} × {} B files from vsftpd, {rtt_ms} ms RTT (link: {} control and {} data \
-         connections, {} bytes down)\n",
-        o.files, o.size, stats.control_connections, stats.data_connections, stats.bytes_down
+        "\n## {} × {} B files from vsftpd, {rtt_ms} ms RTT (NOOP through the link: median \
+         {:.2} ms; link: {} control and {} data connections, {} bytes down)\n",
+        o.files,
+        o.size,
+        noop.as_secs_f64() * 1000.0,
+        stats.control_connections,
+        stats.data_connections,
+        stats.bytes_down
     );
     println!("| client | time | files/s | RT/file/conn | vs 1 session | vs lftp same N |");
     println!("|---|---|---|---|---|---|");

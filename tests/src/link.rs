@@ -19,17 +19,19 @@
 //!   delay): a delay line, not a queue. Each chunk read from one side is stamped with the time it
 //!   may be delivered (`read time + delay`) and written to the other side when that time comes,
 //!   while the link goes on reading; so order is kept and throughput does not suffer from the
-//!   delay (a 20 ms link still carries hundreds of MB/s). Delivery is never early; it may be
-//!   late by the timer's granularity (about a millisecond).
+//!   delay (a 20 ms link still carries hundreds of MB/s). Delivery is never early; a thread of
+//!   the link keeps the time (tokio's millisecond timers would add 1-2 ms per round trip), so
+//!   it is late only by the machine's scheduling latency.
 //! - **a bandwidth cap** per direction ([`LinkBuilder::rate`]), shared by all connections of the
 //!   link like a real access link: a token bucket with no stored credit (a chunk of `n` bytes
 //!   occupies the link for `n / rate` after the previous one), so `X` bytes never take less
-//!   than `X / rate`. A direction reads no further ahead than 2 ms of link time, so the control
-//!   connection does not wait behind megabytes of queued data.
+//!   than `X / rate`. A direction reads no further ahead than 20 ms of link time (and in pieces
+//!   of at most 10 ms), so the control connection does not wait behind megabytes of queued
+//!   data.
 //! - **faults**, scripted per connection ([`LinkBuilder::fault`]) or drawn from a seeded random
 //!   generator ([`LinkBuilder::random_faults`]): see [`Fault`].
 //!
-//! Reading ahead is bounded per connection and direction ([`LinkBuilder::buffer`], 8 MiB by
+//! Reading ahead is bounded per connection and direction ([`LinkBuilder::buffer`], 16 MiB by
 //! default), so a slow receiver pushes back on the sender through TCP as usual. What the link
 //! does not model: loss and retransmission, and the delay's effect on TCP's windows and slow
 //! start (each endpoint's TCP talks to the link over loopback, and the link reads eagerly).
@@ -77,13 +79,15 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::time::{sleep_until, Instant};
 
 /// Largest chunk read at once.
-const CHUNK: usize = 64 * 1024;
-/// How far ahead of the link's clock a capped direction reads.
-const RATE_HORIZON: Duration = Duration::from_millis(2);
+const CHUNK: usize = 256 * 1024;
+/// How far ahead of the link's clock a capped direction reads: the queue of a bottleneck
+/// router, in time. Long enough that a late timer (a loaded machine) does not leave the link
+/// idle, short enough that a command does not wait long behind bulk data.
+const RATE_HORIZON: Duration = Duration::from_millis(20);
 /// How long a data listener of the link waits for its one connection.
 const DATA_ACCEPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest held-back partial control line before it is forwarded unexamined.
@@ -258,7 +262,7 @@ impl LinkBuilder {
         self.rate_down = Some(bytes_per_second).filter(|&r| r > 0);
         self
     }
-    /// Most bytes read ahead per connection and direction (at least 64 KiB; default 8 MiB).
+    /// Most bytes read ahead per connection and direction (at least 256 KiB; default 16 MiB).
     pub fn buffer(mut self, bytes: usize) -> Self {
         self.buffer = bytes.max(CHUNK);
         self
@@ -318,6 +322,7 @@ impl LinkBuilder {
             next_data: AtomicU64::new(0),
             recycled: Mutex::new(Vec::new()),
             counters: Counters::default(),
+            timer: Timer::start()?,
         });
         runtime.spawn(accept_control(listener, inner.clone()));
         Ok(Link {
@@ -356,7 +361,7 @@ impl Link {
             delay_down: Duration::ZERO,
             rate_up: None,
             rate_down: None,
-            buffer: 8 << 20,
+            buffer: 16 << 20,
             faults: Vec::new(),
             random: None,
         }
@@ -443,6 +448,7 @@ struct Inner {
     /// Data connection numbers given back ([`Inner::recycle_data`]).
     recycled: Mutex<Vec<(u64, Option<Fault>)>>,
     counters: Counters,
+    timer: Timer,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -541,6 +547,65 @@ impl SplitMix64 {
     }
 }
 
+/// The delay line's clock: a thread that sleeps precisely (tokio's timers fire up to about
+/// 2 ms late: they round up to whole milliseconds, twice, which would add some 10 % to a 20 ms
+/// round trip).
+struct Timer {
+    tx: std::sync::mpsc::Sender<(std::time::Instant, oneshot::Sender<()>)>,
+}
+
+impl Timer {
+    fn start() -> io::Result<Timer> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("ftp-link-timer".into())
+            .spawn(move || Timer::run(rx))?;
+        Ok(Timer { tx })
+    }
+
+    /// Resolves at `at` (or as soon as the timer is gone).
+    fn at(&self, at: Instant) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        // when the thread is gone the sender is dropped with the message: resolves at once
+        let _ = self.tx.send((at.into_std(), tx));
+        rx
+    }
+
+    fn run(rx: std::sync::mpsc::Receiver<(std::time::Instant, oneshot::Sender<()>)>) {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        use std::sync::mpsc::RecvTimeoutError;
+        let mut due: BinaryHeap<Reverse<(std::time::Instant, u64)>> = BinaryHeap::new();
+        let mut waiting = std::collections::HashMap::new();
+        let mut seq = 0u64;
+        loop {
+            let now = std::time::Instant::now();
+            while let Some(&Reverse((at, id))) = due.peek() {
+                if at > now {
+                    break;
+                }
+                due.pop();
+                if let Some(tx) = waiting.remove(&id) {
+                    let _: Result<(), ()> = oneshot::Sender::send(tx, ());
+                }
+            }
+            let next = match due.peek() {
+                Some(&Reverse((at, _))) => rx.recv_timeout(at.saturating_duration_since(now)),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match next {
+                Ok((at, tx)) => {
+                    seq += 1;
+                    due.push(Reverse((at, seq)));
+                    waiting.insert(seq, tx);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+}
+
 /// The bandwidth cap of one direction: the time the link is busy until.
 struct Shaper {
     rate: u64,
@@ -553,6 +618,13 @@ impl Shaper {
             rate,
             busy_until: Mutex::new(Instant::now()),
         }
+    }
+
+    /// Largest read: 10 ms of link time, between 4 KiB and [`CHUNK`].
+    fn chunk(&self) -> usize {
+        usize::try_from(self.rate / 100)
+            .unwrap_or(CHUNK)
+            .clamp(4096, CHUNK)
     }
 
     /// Waits until the link is at most [`RATE_HORIZON`] ahead of now.
@@ -749,6 +821,7 @@ async fn read_loop(
     let mut last_release = Instant::now();
     let mut line = Vec::new(); // control connections: the partial line held back
     let rewrite = conn.kind == Kind::Control;
+    let max_read = shaper.map_or(CHUNK, Shaper::chunk);
     let mut stamp = |n: usize| {
         let left = shaper.map_or_else(Instant::now, |s| s.book(n));
         last_release = (left + delay).max(last_release);
@@ -769,19 +842,23 @@ async fn read_loop(
             }
         }
         let permit = tokio::select! {
-            p = budget.clone().acquire_many_owned(CHUNK as u32) => match p {
+            p = budget.clone().acquire_many_owned(max_read as u32) => match p {
                 Ok(p) => p,
                 Err(_) => return,
             },
             _ = abort.changed() => return,
         };
         permit.forget();
-        let mut buf = Vec::with_capacity(CHUNK);
+        let mut buf = Vec::with_capacity(max_read);
         let got = tokio::select! {
             g = r.read_buf(&mut buf) => g,
             _ = abort.changed() => return,
         };
-        budget.add_permits(CHUNK);
+        budget.add_permits(max_read);
+        if buf.len() < max_read / 8 {
+            // a command or a reply: do not keep a large buffer in the delay line for it
+            buf.shrink_to_fit();
+        }
         if matches!(got, Ok(0) | Err(_)) {
             if !line.is_empty() {
                 let bytes = std::mem::take(&mut line);
@@ -1100,8 +1177,9 @@ async fn write_side(
         };
         let release = item.release();
         if release > Instant::now() {
+            let due = conn.inner.timer.at(release);
             tokio::select! {
-                _ = sleep_until(release) => {}
+                _ = due => {}
                 _ = abort.changed() => continue,
             }
         }

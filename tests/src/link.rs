@@ -787,8 +787,47 @@ fn pump(
     for (dir, r, w) in [(UP, client_r, server_w), (DOWN, server_r, client_w)] {
         let (tx, rx) = mpsc::unbounded_channel();
         let budget = Arc::new(Semaphore::new(inner.buffer));
-        tokio::spawn(read_side(conn.clone(), dir, r, tx, budget.clone()));
-        tokio::spawn(write_side(conn.clone(), dir, w, rx, budget));
+        let pool = Pool::default();
+        tokio::spawn(read_side(
+            conn.clone(),
+            dir,
+            r,
+            tx,
+            budget.clone(),
+            pool.clone(),
+        ));
+        tokio::spawn(write_side(conn.clone(), dir, w, rx, budget, pool));
+    }
+}
+
+/// Read buffers handed back by a direction's writer, so that its reader does not allocate
+/// (and fault in) a fresh one for every chunk.
+#[derive(Clone, Default)]
+struct Pool(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl Pool {
+    /// Most buffers kept.
+    const KEEP: usize = 16;
+
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut buf = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default();
+        buf.clear();
+        buf.reserve_exact(capacity);
+        buf
+    }
+
+    fn give(&self, buf: Vec<u8>) {
+        if buf.capacity() >= CHUNK / 8 {
+            let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < Pool::KEEP {
+                pool.push(buf);
+            }
+        }
     }
 }
 
@@ -799,8 +838,9 @@ async fn read_side(
     mut r: OwnedReadHalf,
     tx: mpsc::UnboundedSender<Item>,
     budget: Arc<Semaphore>,
+    pool: Pool,
 ) {
-    read_loop(&conn, dir, &mut r, &tx, &budget).await;
+    read_loop(&conn, dir, &mut r, &tx, &budget, &pool).await;
     if *conn.abort.borrow() == Abort::Rst {
         // the socket closes with RST once the write half is gone too
         let _ = r.as_ref().set_zero_linger();
@@ -813,6 +853,7 @@ async fn read_loop(
     r: &mut OwnedReadHalf,
     tx: &mpsc::UnboundedSender<Item>,
     budget: &Arc<Semaphore>,
+    pool: &Pool,
 ) {
     let inner = conn.inner.clone();
     let delay = inner.delay[dir];
@@ -849,7 +890,7 @@ async fn read_loop(
             _ = abort.changed() => return,
         };
         permit.forget();
-        let mut buf = Vec::with_capacity(max_read);
+        let mut buf = pool.take(max_read);
         let got = tokio::select! {
             g = r.read_buf(&mut buf) => g,
             _ = abort.changed() => return,
@@ -877,6 +918,7 @@ async fn read_loop(
         }
         let mut bytes = if rewrite {
             line.extend_from_slice(&buf);
+            pool.give(buf);
             rewrite_lines(conn, dir, &mut line)
         } else {
             buf
@@ -980,6 +1022,23 @@ fn rewrite_lines(conn: &Arc<Conn>, dir: usize, line: &mut Vec<u8>) -> Vec<u8> {
 
 /// The rewritten line, when it is a `227`/`229` reply (down) or a `PORT`/`EPRT` command (up).
 fn rewrite_line(conn: &Arc<Conn>, dir: usize, text: &[u8]) -> Option<Vec<u8>> {
+    // most lines are neither: tell at a glance
+    let head = text.get(..5)?;
+    let interesting = if dir == DOWN {
+        head.starts_with(b"227 ")
+            || head.starts_with(b"229 ")
+            || (head[3] == b' '
+                && conn
+                    .active_pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_some())
+    } else {
+        head.eq_ignore_ascii_case(b"PORT ") || head.eq_ignore_ascii_case(b"EPRT ")
+    };
+    if !interesting {
+        return None;
+    }
     let s = std::str::from_utf8(text).ok()?.trim_end();
     let inner = &conn.inner;
     if dir == DOWN {
@@ -1159,6 +1218,7 @@ async fn write_side(
     mut w: OwnedWriteHalf,
     mut rx: mpsc::UnboundedReceiver<Item>,
     budget: Arc<Semaphore>,
+    pool: Pool,
 ) {
     let counters = &conn.inner.counters;
     let mut abort = conn.abort.subscribe();
@@ -1202,6 +1262,7 @@ async fn write_side(
                 }
                 counters.bytes[dir].fetch_add(bytes.len() as u64, Ordering::Relaxed);
                 budget.add_permits(permits);
+                pool.give(bytes);
             }
             Item::Eof { .. } => {
                 let _ = w.shutdown().await;

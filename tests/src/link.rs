@@ -1004,7 +1004,7 @@ fn arm_fault(conn: &Conn, entered: u64) -> Option<MakeItem> {
 fn rewrite_lines(conn: &Arc<Conn>, dir: usize, line: &mut Vec<u8>) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());
     let mut start = 0;
-    while let Some(nl) = line[start..].iter().position(|&b| b == b'\n') {
+    while let Some(nl) = memchr::memchr(b'\n', &line[start..]) {
         let end = start + nl + 1;
         let text = &line[start..end];
         match rewrite_line(conn, dir, text) {

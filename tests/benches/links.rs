@@ -121,7 +121,62 @@ fn raw(mib: usize) {
     }
 }
 
+/// `--probe`: where the time of one small download goes, step by step, through a 20 ms link.
+fn probe() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let server = SystemServer::start(ServerKind::Vsftpd);
+    server.write_file("small.bin", &[1u8; 4096]).expect("write");
+    let link = Link::with_delay(server.addr(), Duration::from_millis(10));
+    let ms = |t: Instant| format!("{:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    let t = Instant::now();
+    let c = std::net::TcpStream::connect(link.addr()).expect("connect");
+    println!("control connect: {}", ms(t));
+    let mut r = BufReader::new(c.try_clone().expect("clone"));
+    let mut w = c;
+    let mut line = String::new();
+    let mut reply = |r: &mut BufReader<std::net::TcpStream>| {
+        loop {
+            line.clear();
+            r.read_line(&mut line).expect("reply");
+            if line.len() >= 4 && line.as_bytes()[3] == b' ' {
+                return line.clone();
+            }
+        }
+    };
+    reply(&mut r);
+    println!("greeting: {}", ms(t));
+    for cmd in [format!("USER {USER}"), format!("PASS {PASSWORD}"), "TYPE I".into()] {
+        w.write_all(format!("{cmd}\r\n").as_bytes()).expect("send");
+        reply(&mut r);
+    }
+    for _ in 0..3 {
+        let t = Instant::now();
+        w.write_all(b"EPSV\r\n").expect("send");
+        let epsv = reply(&mut r);
+        println!("EPSV: {} {}", ms(t), epsv.trim());
+        let port: u16 = epsv
+            .split('|')
+            .nth(3)
+            .and_then(|p| p.parse().ok())
+            .expect("port");
+        let mut d = std::net::TcpStream::connect(("127.0.0.1", port)).expect("data");
+        println!("  data connected: {}", ms(t));
+        w.write_all(b"RETR small.bin\r\n").expect("send");
+        let first = reply(&mut r);
+        println!("  {}: {}", first.trim(), ms(t));
+        let mut buf = Vec::new();
+        d.read_to_end(&mut buf).expect("data");
+        println!("  data EOF ({} bytes): {}", buf.len(), ms(t));
+        let done = reply(&mut r);
+        println!("  {}: {}", done.trim(), ms(t));
+    }
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--probe") {
+        probe();
+        return;
+    }
     if std::env::args().any(|a| a == "--raw") {
         raw(256);
         return;

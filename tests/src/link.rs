@@ -15,6 +15,11 @@
 //!
 //! Every connection, control or data, then gets:
 //!
+//! - **a handshake**: the link connects to the far side only after the three packets of a TCP
+//!   handshake would have crossed it (2 × the delay towards the accepting side + 1 × the other),
+//!   so the accepting side gets the connection, and the connecting side's first bytes arrive,
+//!   when they would over a real link. (The connecting side's own `connect` returns at once: its
+//!   kernel completes the handshake with the link's listener.)
 //! - **one-way delay** per direction ([`LinkBuilder::delay`]; the round trip is twice the
 //!   delay): a delay line, not a queue. Each chunk read from one side is stamped with the time it
 //!   may be delivered (`read time + delay`) and written to the other side when that time comes,
@@ -34,7 +39,10 @@
 //! Reading ahead is bounded per connection and direction ([`LinkBuilder::buffer`], 16 MiB by
 //! default), so a slow receiver pushes back on the sender through TCP as usual. What the link
 //! does not model: loss and retransmission, and the delay's effect on TCP's windows and slow
-//! start (each endpoint's TCP talks to the link over loopback, and the link reads eagerly).
+//! start (each endpoint's TCP talks to the link over loopback, and the link reads eagerly), and
+//! ACKs: they come from the link's kernel at once, so a sender that waits for its data to be
+//! acknowledged (vsftpd closes a data connection with `SO_LINGER` before it sends 226) waits
+//! a round trip less than over a real link.
 //! Plain FTP only: after `AUTH TLS` the replies cannot be read, so passive data connections
 //! bypass the link (clients connect straight to the server's port on loopback).
 //!
@@ -525,6 +533,21 @@ impl Inner {
         None
     }
 
+    /// Waits out the TCP handshake of a connection through the link: SYN, SYN-ACK and ACK
+    /// cross it before the accepting side has the connection. The connecting side's kernel
+    /// has already completed its own handshake with the link (a userspace proxy cannot hold
+    /// it back), but nothing it sends arrives before this.
+    async fn handshake(&self, side: Side) {
+        let (forward, back) = match side {
+            Side::ClientConnects => (self.delay[UP], self.delay[DOWN]),
+            Side::ServerConnects => (self.delay[DOWN], self.delay[UP]),
+        };
+        let wait = 2 * forward + back;
+        if !wait.is_zero() {
+            let _ = self.timer.at(Instant::now() + wait).await;
+        }
+    }
+
     fn count_refusal(&self) {
         self.counters.refusals.fetch_add(1, Ordering::Relaxed);
     }
@@ -667,6 +690,7 @@ async fn accept_control(listener: TcpListener, inner: Arc<Inner>) {
                 reset(client);
                 return;
             }
+            inner.handshake(Side::ClientConnects).await;
             match TcpStream::connect(inner.upstream).await {
                 Ok(server) => pump(inner, Kind::Control, client, server, fault),
                 Err(e) => {
@@ -896,6 +920,11 @@ async fn read_loop(
             _ = abort.changed() => return,
         };
         budget.add_permits(max_read);
+        if matches!(got, Ok(0)) {
+            // ACK the peer's FIN now, not after the delayed-ACK timer (up to 40 ms): a server
+            // that closes with SO_LINGER (vsftpd) waits for that ACK before its 226
+            let _ = r.as_ref().set_quickack(true);
+        }
         if buf.len() < max_read / 8 {
             // a command or a reply: do not keep a large buffer in the delay line for it
             buf.shrink_to_fit();
@@ -1139,6 +1168,7 @@ fn data_listener(
         let accepted = tokio::time::timeout(DATA_ACCEPT_TIMEOUT, listener.accept()).await;
         drop(listener);
         let Ok(Ok((stream, _))) = accepted else { return };
+        inner.handshake(side).await;
         match TcpStream::connect(target).await {
             Ok(other) => {
                 let (client, server) = match side {

@@ -123,7 +123,14 @@ fn a_noop_takes_a_round_trip() {
     let server = LocalServer::start();
     let delay = Duration::from_millis(25);
     let link = start(|b| b.delay(delay), &server);
-    let mut ftp = login(&link, true);
+    // the greeting: the handshake crosses the link (1.5 round trips) before the server has
+    // the connection, then the 220 comes back (0.5)
+    let started = Instant::now();
+    let mut ftp = Ftp::connect_timeout(link.addr(), Duration::from_secs(20)).expect("connect");
+    let greeted = started.elapsed();
+    assert!(greeted >= 4 * delay, "greeted after {greeted:?} over a {delay:?} link");
+    ftp.set_timeout(Some(Duration::from_secs(20)));
+    ftp.login(USER, PASSWORD).expect("login");
     let mut best = Duration::MAX;
     for _ in 0..5 {
         let started = Instant::now();
@@ -148,6 +155,25 @@ fn a_noop_takes_a_round_trip() {
     let started = Instant::now();
     ftp.noop().expect("NOOP");
     assert!(started.elapsed() >= Duration::from_millis(45));
+}
+
+#[test]
+fn a_passive_download_takes_its_round_trips() {
+    // EPSV (1 round trip), the data connection's handshake (1.5), the file back (0.5)
+    let server = LocalServer::start();
+    server.write_file("small", &pattern(4096, 10)).unwrap();
+    let delay = Duration::from_millis(20);
+    let link = start(|b| b.delay(delay), &server);
+    let mut ftp = login(&link, true);
+    ftp.update_config(|c| c.use_epsv = true);
+    let (_, result) = download(&mut ftp, "small"); // TYPE I is sent once, here
+    result.expect("download");
+    let started = Instant::now();
+    let (got, result) = download(&mut ftp, "small");
+    result.expect("download");
+    let took = started.elapsed();
+    assert_eq!(got.len(), 4096);
+    assert!(took >= 6 * delay, "a passive download in {took:?} over a {delay:?} link");
 }
 
 #[test]

@@ -134,18 +134,20 @@ fn probe() {
     let mut r = BufReader::new(c.try_clone().expect("clone"));
     let mut w = c;
     let mut line = String::new();
-    let mut reply = |r: &mut BufReader<std::net::TcpStream>| {
-        loop {
-            line.clear();
-            r.read_line(&mut line).expect("reply");
-            if line.len() >= 4 && line.as_bytes()[3] == b' ' {
-                return line.clone();
-            }
+    let mut reply = |r: &mut BufReader<std::net::TcpStream>| loop {
+        line.clear();
+        r.read_line(&mut line).expect("reply");
+        if line.len() >= 4 && line.as_bytes()[3] == b' ' {
+            return line.clone();
         }
     };
     reply(&mut r);
     println!("greeting: {}", ms(t));
-    for cmd in [format!("USER {USER}"), format!("PASS {PASSWORD}"), "TYPE I".into()] {
+    for cmd in [
+        format!("USER {USER}"),
+        format!("PASS {PASSWORD}"),
+        "TYPE I".into(),
+    ] {
         w.write_all(format!("{cmd}\r\n").as_bytes()).expect("send");
         reply(&mut r);
     }
@@ -245,7 +247,11 @@ fn overhead(server: &SystemServer, mib: usize) {
         ("direct", Duration::ZERO, None),
         ("link, 0 ms, no cap", Duration::ZERO, None),
         ("link, 20 ms RTT, no cap", Duration::from_millis(10), None),
-        ("link, 20 ms RTT, 100 MB/s cap", Duration::from_millis(10), Some(cap)),
+        (
+            "link, 20 ms RTT, 100 MB/s cap",
+            Duration::from_millis(10),
+            Some(cap),
+        ),
     ];
     // best of three, the paths taking turns: the machine's load varies from second to second
     let mut best = [Duration::MAX; 4];
@@ -264,7 +270,9 @@ fn overhead(server: &SystemServer, mib: usize) {
             best[i] = best[i].min(took);
         }
     }
-    println!("\n## The simulator's own cost: one {mib} MiB RETR (ftp-blocking), vsftpd, best of 3\n");
+    println!(
+        "\n## The simulator's own cost: one {mib} MiB RETR (ftp-blocking), vsftpd, best of 3\n"
+    );
     println!("| path | time | MB/s | vs direct |");
     println!("|---|---|---|---|");
     for (i, &(name, _, rate)) in paths.iter().enumerate() {
@@ -449,7 +457,14 @@ fn mirrors(server: &SystemServer, o: &Options) {
 
         let mut cmd = Command::new(&ftp_bin);
         cmd.args(["mirror", &format!("{url}/")]).arg(&out);
-        runs.extend(run_client("ftp-blocking `ftp mirror`", 1, cmd, &out, &tree, &log));
+        runs.extend(run_client(
+            "ftp-blocking `ftp mirror`",
+            1,
+            cmd,
+            &out,
+            &tree,
+            &log,
+        ));
         for &n in &o.sessions {
             let mut cmd = Command::new(&mirror_bin);
             cmd.arg(&url).args(["-n", &n.to_string(), "-o"]).arg(&out);

@@ -469,7 +469,11 @@ impl Inner {
     /// The fault (if any) of the next connection of this kind.
     /// The number and fault (if any) of the next data connection.
     fn next_data(&self) -> (u64, Option<Fault>) {
-        let recycled = self.recycled.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let recycled = self
+            .recycled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
         self.counters.data.fetch_add(1, Ordering::Relaxed);
         recycled.unwrap_or_else(|| {
             let n = self.next_data.fetch_add(1, Ordering::Relaxed);
@@ -776,13 +780,7 @@ impl Item {
 }
 
 /// Starts forwarding between `client` and `server` (already connected) on four tasks.
-fn pump(
-    inner: Arc<Inner>,
-    kind: Kind,
-    client: TcpStream,
-    server: TcpStream,
-    fault: Option<Fault>,
-) {
+fn pump(inner: Arc<Inner>, kind: Kind, client: TcpStream, server: TcpStream, fault: Option<Fault>) {
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let active_peer_ip = client
@@ -968,11 +966,13 @@ async fn read_loop(
             }
         };
         // the scripted fault, when its byte is in this chunk
-        let before = conn.entered.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let before = conn
+            .entered
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let fault_at = match conn.fault {
-            Some(
-                Fault::Cut { after } | Fault::Reset { after } | Fault::Stall { after, .. },
-            ) if after > before && after <= before + bytes.len() as u64 => {
+            Some(Fault::Cut { after } | Fault::Reset { after } | Fault::Stall { after, .. })
+                if after > before && after <= before + bytes.len() as u64 =>
+            {
                 Some((after - before) as usize)
             }
             _ => None,
@@ -1095,7 +1095,11 @@ fn rewrite_line(conn: &Arc<Conn>, dir: usize, text: &[u8]) -> Option<Vec<u8>> {
         let target = SocketAddr::new(inner.upstream.ip(), port);
         let listen = data_listener(conn, inner.listen_ip, target, Side::ClientConnects)?;
         Some(if extended {
-            format!("229 Entering Extended Passive Mode (|||{}|)\r\n", listen.port()).into_bytes()
+            format!(
+                "229 Entering Extended Passive Mode (|||{}|)\r\n",
+                listen.port()
+            )
+            .into_bytes()
         } else {
             format!("227 Entering Passive Mode ({}).\r\n", host_port(listen)?).into_bytes()
         })
@@ -1143,7 +1147,10 @@ fn data_listener(
     let (n, fault) = inner.next_data();
     if side == Side::ServerConnects {
         // until the server accepts the command
-        *conn.active_pending.lock().unwrap_or_else(|e| e.into_inner()) = Some((n, fault));
+        *conn
+            .active_pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((n, fault));
     }
     if fault == Some(Fault::Refuse) {
         inner.count_refusal();
@@ -1167,7 +1174,9 @@ fn data_listener(
     tokio::spawn(async move {
         let accepted = tokio::time::timeout(DATA_ACCEPT_TIMEOUT, listener.accept()).await;
         drop(listener);
-        let Ok(Ok((stream, _))) = accepted else { return };
+        let Ok(Ok((stream, _))) = accepted else {
+            return;
+        };
         inner.handshake(side).await;
         match TcpStream::connect(target).await {
             Ok(other) => {
@@ -1377,6 +1386,8 @@ mod tests {
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));
         let mut rng = SplitMix64(1);
-        assert!((0..1000).map(|_| rng.unit()).all(|x| (0.0..1.0).contains(&x)));
+        assert!((0..1000)
+            .map(|_| rng.unit())
+            .all(|x| (0.0..1.0).contains(&x)));
     }
 }

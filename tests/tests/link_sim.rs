@@ -128,7 +128,10 @@ fn a_noop_takes_a_round_trip() {
     let started = Instant::now();
     let mut ftp = Ftp::connect_timeout(link.addr(), Duration::from_secs(20)).expect("connect");
     let greeted = started.elapsed();
-    assert!(greeted >= 4 * delay, "greeted after {greeted:?} over a {delay:?} link");
+    assert!(
+        greeted >= 4 * delay,
+        "greeted after {greeted:?} over a {delay:?} link"
+    );
     ftp.set_timeout(Some(Duration::from_secs(20)));
     ftp.login(USER, PASSWORD).expect("login");
     let mut best = Duration::MAX;
@@ -137,7 +140,10 @@ fn a_noop_takes_a_round_trip() {
         ftp.noop().expect("NOOP");
         let rtt = started.elapsed();
         // never faster than the two one-way delays
-        assert!(rtt >= 2 * delay, "NOOP answered in {rtt:?} over a {delay:?} link");
+        assert!(
+            rtt >= 2 * delay,
+            "NOOP answered in {rtt:?} over a {delay:?} link"
+        );
         best = best.min(rtt);
     }
     // and the link adds little of its own (generous: a loaded machine)
@@ -173,7 +179,10 @@ fn a_passive_download_takes_its_round_trips() {
     result.expect("download");
     let took = started.elapsed();
     assert_eq!(got.len(), 4096);
-    assert!(took >= 6 * delay, "a passive download in {took:?} over a {delay:?} link");
+    assert!(
+        took >= 6 * delay,
+        "a passive download in {took:?} over a {delay:?} link"
+    );
 }
 
 #[test]
@@ -194,7 +203,11 @@ fn a_cut_is_an_error_and_leaves_a_prefix() {
     let mut ftp = login(&link, true);
     let (got, result) = download(&mut ftp, "big.bin");
     let err = result.expect_err("a cut download must fail");
-    assert!(got.len() as u64 <= cut_at, "{} bytes after a cut at {cut_at}", got.len());
+    assert!(
+        got.len() as u64 <= cut_at,
+        "{} bytes after a cut at {cut_at}",
+        got.len()
+    );
     assert!(got[..] == data[..got.len()], "not a prefix");
     eprintln!("cut: {} bytes, then {err}", got.len());
     // the session survives (the control connection was not cut)
@@ -289,7 +302,10 @@ fn a_stall_longer_than_the_data_timeout_is_a_timeout() {
     let err = result.expect_err("a stalled download must time out");
     assert!(err.is_data_timeout(), "{err}");
     assert!(started.elapsed() >= Duration::from_millis(500));
-    assert!(started.elapsed() < Duration::from_secs(25), "the stall was waited out");
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "the stall was waited out"
+    );
     assert!(got.len() <= 64 * 1024 && got[..] == data[..got.len()]);
     assert_eq!(link.stats().stalls, 1);
 
@@ -368,7 +384,11 @@ fn a_capped_transfer_is_never_faster_than_the_cap() {
     let took = started.elapsed();
     assert!(got == data);
     let floor = Duration::from_secs_f64(data.len() as f64 / rate as f64);
-    assert!(took >= floor, "{} bytes in {took:?} at {rate} B/s", data.len());
+    assert!(
+        took >= floor,
+        "{} bytes in {took:?} at {rate} B/s",
+        data.len()
+    );
 
     let started = Instant::now();
     ftp.storbinary("STOR up.bin", &mut Cursor::new(&data), 64 * 1024, None)
@@ -408,6 +428,9 @@ fn random_faults_are_reproducible_and_counted() {
         outcomes
     };
     let first = run(11);
-    assert!(first.iter().any(|ok| !ok) && first.iter().any(|ok| *ok), "{first:?}");
+    assert!(
+        first.iter().any(|ok| !ok) && first.iter().any(|ok| *ok),
+        "{first:?}"
+    );
     assert_eq!(run(11), first);
 }

@@ -121,12 +121,17 @@ fn raw(mib: usize) {
     }
 }
 
-/// `--probe`: where the time of one small download goes, step by step, through a 20 ms link.
+/// `--probe`: where the time of a small download goes, step by step, through a 20 ms link
+/// (`LINKS_PROBE_DELAY_MS`: another one-way delay).
 fn probe() {
     use std::io::{BufRead, BufReader, Read, Write};
     let server = SystemServer::start(ServerKind::Vsftpd);
     server.write_file("small.bin", &[1u8; 4096]).expect("write");
-    let link = Link::with_delay(server.addr(), Duration::from_millis(10));
+    let one_way: u64 = std::env::var("LINKS_PROBE_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let link = Link::with_delay(server.addr(), Duration::from_millis(one_way));
     let ms = |t: Instant| format!("{:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
     let t = Instant::now();
     let c = std::net::TcpStream::connect(link.addr()).expect("connect");
@@ -151,7 +156,7 @@ fn probe() {
         w.write_all(format!("{cmd}\r\n").as_bytes()).expect("send");
         reply(&mut r);
     }
-    for _ in 0..3 {
+    for _ in 0..8 {
         let t = Instant::now();
         w.write_all(b"EPSV\r\n").expect("send");
         let epsv = reply(&mut r);

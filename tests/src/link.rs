@@ -50,7 +50,7 @@
 //! stops it and closes every connection it carries. [`Link::stats`] counts connections, bytes
 //! each way and faults injected.
 //!
-//! ```no_run
+//! ```
 //! use std::time::{Duration, Instant};
 //! use ftp_tests::link::{Fault, Link, Target};
 //! use ftp_tests::{LocalServer, TestServer};

@@ -179,7 +179,35 @@ fn probe() {
     }
 }
 
+/// `--serve`: vsftpd with a tree of `LINKS_SERVE_FILES` 4 KiB files under `/tree`, behind a
+/// link of `LINKS_PROBE_DELAY_MS` one way, for `LINKS_SERVE_SECONDS`; prints the link's port.
+/// For watching a client by hand (strace, tcpdump on lo).
+fn serve() {
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let server = SystemServer::start(ServerKind::Vsftpd);
+    for i in 0..env("LINKS_SERVE_FILES", 20) {
+        server
+            .write_file(&format!("tree/f{i:04}.bin"), &[i as u8; 4096])
+            .expect("write");
+    }
+    let link = Link::with_delay(
+        server.addr(),
+        Duration::from_millis(env("LINKS_PROBE_DELAY_MS", 10)),
+    );
+    println!("{}", link.addr().port());
+    std::thread::sleep(Duration::from_secs(env("LINKS_SERVE_SECONDS", 60)));
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--serve") {
+        serve();
+        return;
+    }
     if std::env::args().any(|a| a == "--probe") {
         probe();
         return;

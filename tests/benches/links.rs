@@ -274,6 +274,9 @@ fn overhead(server: &SystemServer, mib: usize) {
     let len = mib << 20;
     let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 4096) as u8).collect();
     server.write_file("big.bin", &data).expect("write big.bin");
+    server
+        .write_file("bigdir/big.bin", &data)
+        .expect("write bigdir/big.bin");
     drop(data);
     let cap = 100_000_000u64;
     let paths: [(&str, Duration, Option<u64>); 4] = [
@@ -320,7 +323,104 @@ fn overhead(server: &SystemServer, mib: usize) {
             t / best[0].as_secs_f64()
         );
     }
+    capped_drivers(server, len, cap);
     let _ = std::fs::remove_file(server.local_path("big.bin"));
+    let _ = std::fs::remove_file(server.local_path("bigdir/big.bin"));
+}
+
+/// The same file through the same capped link with each client as a process: ftp-blocking's
+/// `ftp get`, ftp-mio's mirror (one session) and lftp's `get`. A process's time includes
+/// starting, logging in (about 4 round trips with the handshake) and QUIT, so each client also
+/// fetches a 1-byte file the same way, and the difference is the transfer's own time.
+fn capped_drivers(server: &SystemServer, len: usize, cap: u64) {
+    server.write_file("tiny.bin", b"x").expect("tiny");
+    server.write_file("tinydir/tiny.bin", b"x").expect("tiny");
+    let link = Link::builder(server.addr())
+        .delay(Duration::from_millis(10))
+        .rate(cap)
+        .start()
+        .expect("link");
+    let port = link.addr().port();
+    let url = format!("ftp://{USER}:{PASSWORD}@127.0.0.1:{port}");
+    let scratch = tempfile::tempdir().expect("scratch");
+    let out = scratch.path().join("out");
+    let command = |client: usize, name: &str| -> Command {
+        match client {
+            0 => {
+                let mut c = Command::new(example("ftp", "ftp-blocking"));
+                c.args(["get", &format!("{url}/{name}.bin")]).arg(&out);
+                c
+            }
+            1 => {
+                let mut c = Command::new(example("mirror", "ftp-mio"));
+                c.args([&format!("{url}/{name}dir"), "-n", "1", "-o"])
+                    .arg(&out);
+                c
+            }
+            _ => {
+                let mut c = Command::new("lftp");
+                c.args([
+                    "-c",
+                    &format!(
+                        "set ftp:ssl-allow no; set xfer:log no; open {url}; get /{name}.bin -o {}",
+                        out.display()
+                    ),
+                ]);
+                c
+            }
+        }
+    };
+    // runs one client on one file; the time when it exited well with the whole file
+    let run = |mut cmd: Command, name: &str, expect: usize| -> Option<f64> {
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_file(&out);
+        let started = Instant::now();
+        let ok = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let t = started.elapsed().as_secs_f64();
+        let mut got = HashMap::new();
+        if out.is_dir() {
+            files_under(&out, &mut got);
+        } else if let Ok(bytes) = std::fs::read(&out) {
+            got.insert(format!("{name}.bin"), bytes);
+        }
+        let whole = got
+            .get(&format!("{name}.bin"))
+            .is_some_and(|b| b.len() == expect);
+        (ok && whole).then_some(t)
+    };
+    let floor = len as f64 / cap as f64;
+    println!(
+        "\nThe same file through the 100 MB/s, 20 ms link, each client a process (the 1-byte \
+         run's time, start-up and login, subtracted):\n"
+    );
+    println!("| client | big file | 1-byte file | difference | MB/s | vs the cap's floor |");
+    println!("|---|---|---|---|---|---|");
+    for (i, client) in [
+        "ftp-blocking `ftp get`",
+        "ftp-mio mirror -n 1",
+        "lftp `get`",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let tiny = run(command(i, "tiny"), "tiny", 1);
+        let big = run(command(i, "big"), "big", len);
+        let (Some(tiny), Some(big)) = (tiny, big) else {
+            println!("| {client} | failed | | | | |");
+            continue;
+        };
+        let d = big - tiny;
+        println!(
+            "| {client} | {big:.3} s | {tiny:.3} s | {d:.3} s | {:.1} | {:.3}x |",
+            len as f64 / d / 1e6,
+            d / floor
+        );
+    }
 }
 
 // ---- mirrors ---------------------------------------------------------------------------------

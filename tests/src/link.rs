@@ -831,12 +831,15 @@ impl Pool {
     /// Most buffers kept.
     const KEEP: usize = 16;
 
+    /// A buffer for a read of at most about `capacity` bytes (a read fills the capacity, and a
+    /// capped direction's reads must stay small).
     fn take(&self, capacity: usize) -> Vec<u8> {
         let mut buf = self
             .0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .pop()
+            .filter(|b| b.capacity() <= capacity + capacity / 2)
             .unwrap_or_default();
         buf.clear();
         buf.reserve_exact(capacity);

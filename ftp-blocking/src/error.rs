@@ -95,7 +95,8 @@ enum Detail {
 pub struct Error {
     kind: ErrorKind,
     reply: Option<Reply>,
-    detail: Detail,
+    /// Boxed: keeps `Result<T, Error>` small.
+    detail: Box<Detail>,
     /// What was being done, and with whom (`RETR f on 127.0.0.1:21`, `connect to ...`).
     context: Option<Box<str>>,
     /// The session was closed by this failure (a refused `AUTH TLS` closes it although the
@@ -161,7 +162,7 @@ impl Error {
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
     pub fn op_error(&self) -> Option<&OpError> {
-        match &self.detail {
+        match &*self.detail {
             Detail::Op(e) => Some(e),
             _ => None,
         }
@@ -176,7 +177,7 @@ impl Error {
     /// }
     /// ```
     pub fn io_error(&self) -> Option<&io::Error> {
-        match &self.detail {
+        match &*self.detail {
             Detail::Io(e) => Some(e),
             _ => None,
         }
@@ -189,7 +190,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
-            detail: Detail::Message("the FTP connection is closed".into()),
+            detail: Box::new(Detail::Message("the FTP connection is closed".into())),
         }
     }
 
@@ -203,7 +204,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
-            detail: Detail::Io(e),
+            detail: Box::new(Detail::Io(e)),
         }
     }
 
@@ -213,7 +214,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
-            detail: Detail::Message(msg),
+            detail: Box::new(Detail::Message(msg)),
         }
     }
 
@@ -224,7 +225,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
-            detail: Detail::Message(what),
+            detail: Box::new(Detail::Message(what)),
         }
     }
 
@@ -236,7 +237,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
-            detail: Detail::Io(e),
+            detail: Box::new(Detail::Io(e)),
         }
     }
 
@@ -285,7 +286,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
-            detail: Detail::Usage(e),
+            detail: Box::new(Detail::Usage(e)),
         }
     }
 
@@ -327,7 +328,7 @@ impl Error {
             reply,
             context: None,
             closed_session: false,
-            detail: Detail::Op(e),
+            detail: Box::new(Detail::Op(e)),
         }
     }
 
@@ -349,7 +350,7 @@ impl Error {
     /// ```
     pub fn is_fatal(&self) -> bool {
         self.closed_session
-            || match &self.detail {
+            || match &*self.detail {
                 Detail::Op(e) => e.is_fatal(),
                 _ => self.kind == ErrorKind::Closed,
             }
@@ -368,14 +369,16 @@ impl Error {
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
     pub fn is_data_timeout(&self) -> bool {
-        matches!(self.detail, Detail::Op(OpError::Timeout(TimeoutKind::Data)))
-            || matches!(
-                self.detail,
-                Detail::Op(OpError::Data {
-                    failure: DataFailure::TimedOut,
-                    ..
-                })
-            )
+        matches!(
+            *self.detail,
+            Detail::Op(OpError::Timeout(TimeoutKind::Data))
+        ) || matches!(
+            *self.detail,
+            Detail::Op(OpError::Data {
+                failure: DataFailure::TimedOut,
+                ..
+            })
+        )
     }
 }
 
@@ -398,7 +401,7 @@ impl fmt::Display for Error {
         if let Some(c) = &self.context {
             write!(f, "{c}: ")?;
         }
-        match &self.detail {
+        match &*self.detail {
             Detail::Op(e) => write!(f, "{e}"),
             Detail::Io(e) => match &self.reply {
                 Some(r) => write!(f, "{}: {e} (server: {r})", self.kind),
@@ -415,7 +418,7 @@ impl fmt::Display for Error {
 /// the same sentence twice.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.detail {
+        match &*self.detail {
             Detail::Io(e) => e.source(),
             _ => None,
         }
@@ -438,7 +441,7 @@ impl From<Error> for io::Error {
             ErrorKind::InvalidInput => io::ErrorKind::InvalidInput,
             _ => io::ErrorKind::Other,
         };
-        match e.detail {
+        match *e.detail {
             Detail::Io(io) if e.kind == ErrorKind::Io => io,
             _ => io::Error::new(kind, e),
         }

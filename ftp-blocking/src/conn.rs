@@ -275,7 +275,9 @@ impl Conn {
     /// what closed the session.
     pub(crate) fn op_error(&mut self, e: OpError) -> Error {
         let context = format!("{} on {}", self.last_op, self.peer_addr());
-        Error::op(e, self.control_error.take()).with_context(context)
+        Error::op(e, self.control_error.take())
+            .with_context(context)
+            .closing(self.session.is_closed())
     }
 
     /// Starts `op` and runs the loop until it completes or data must move.

@@ -95,9 +95,13 @@ enum Detail {
 pub struct Error {
     kind: ErrorKind,
     reply: Option<Reply>,
-    detail: Detail,
+    /// Boxed: keeps `Result<T, Error>` small.
+    detail: Box<Detail>,
     /// What was being done, and with whom (`RETR f on 127.0.0.1:21`, `connect to ...`).
     context: Option<Box<str>>,
+    /// The session was closed by this failure (a refused `AUTH TLS` closes it although the
+    /// refusal itself is only a negative reply).
+    closed_session: bool,
 }
 
 /// `Result<T, ftp_blocking::Error>`.
@@ -158,7 +162,7 @@ impl Error {
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
     pub fn op_error(&self) -> Option<&OpError> {
-        match &self.detail {
+        match &*self.detail {
             Detail::Op(e) => Some(e),
             _ => None,
         }
@@ -173,7 +177,7 @@ impl Error {
     /// }
     /// ```
     pub fn io_error(&self) -> Option<&io::Error> {
-        match &self.detail {
+        match &*self.detail {
             Detail::Io(e) => Some(e),
             _ => None,
         }
@@ -185,7 +189,8 @@ impl Error {
             kind: ErrorKind::Closed,
             reply: None,
             context: None,
-            detail: Detail::Message("the FTP connection is closed".into()),
+            closed_session: false,
+            detail: Box::new(Detail::Message("the FTP connection is closed".into())),
         }
     }
 
@@ -198,7 +203,8 @@ impl Error {
             kind,
             reply: None,
             context: None,
-            detail: Detail::Io(e),
+            closed_session: false,
+            detail: Box::new(Detail::Io(e)),
         }
     }
 
@@ -207,7 +213,8 @@ impl Error {
             kind: ErrorKind::Protocol,
             reply: None,
             context: None,
-            detail: Detail::Message(msg),
+            closed_session: false,
+            detail: Box::new(Detail::Message(msg)),
         }
     }
 
@@ -217,7 +224,8 @@ impl Error {
             kind: ErrorKind::TooLarge,
             reply: None,
             context: None,
-            detail: Detail::Message(what),
+            closed_session: false,
+            detail: Box::new(Detail::Message(what)),
         }
     }
 
@@ -228,7 +236,8 @@ impl Error {
             kind: ErrorKind::Tls,
             reply: None,
             context: None,
-            detail: Detail::Io(e),
+            closed_session: false,
+            detail: Box::new(Detail::Io(e)),
         }
     }
 
@@ -254,6 +263,12 @@ impl Error {
         self
     }
 
+    /// Marks the error as the one that closed the session.
+    pub(crate) fn closing(mut self, closed: bool) -> Error {
+        self.closed_session |= closed;
+        self
+    }
+
     /// The same error with another kind (reply and cause kept).
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
@@ -270,7 +285,8 @@ impl Error {
             kind,
             reply: None,
             context: None,
-            detail: Detail::Usage(e),
+            closed_session: false,
+            detail: Box::new(Detail::Usage(e)),
         }
     }
 
@@ -311,7 +327,8 @@ impl Error {
             kind,
             reply,
             context: None,
-            detail: Detail::Op(e),
+            closed_session: false,
+            detail: Box::new(Detail::Op(e)),
         }
     }
 
@@ -323,18 +340,20 @@ impl Error {
         err
     }
 
-    /// Whether the session ended because the control connection was lost (a reply
-    /// timeout, the server closing it, a broken reply stream, `421`): the [`Ftp`](crate::Ftp)
-    /// is closed afterwards.
+    /// Whether the session ended with this error: the control connection was lost (a reply
+    /// timeout, the server or the driver closing it, a broken reply stream, `421`) or the
+    /// session was closed on purpose (a refused `AUTH TLS`): the [`Ftp`](crate::Ftp) is
+    /// closed afterwards.
     ///
     /// ```
     /// assert!(ftp_blocking::Ftp::new().noop().unwrap_err().is_fatal());
     /// ```
     pub fn is_fatal(&self) -> bool {
-        match &self.detail {
-            Detail::Op(e) => e.is_fatal(),
-            _ => self.kind == ErrorKind::Closed,
-        }
+        self.closed_session
+            || match &*self.detail {
+                Detail::Op(e) => e.is_fatal(),
+                _ => self.kind == ErrorKind::Closed,
+            }
     }
 
     /// Whether a data-connection deadline (not a reply deadline) passed. The session is
@@ -350,14 +369,16 @@ impl Error {
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
     pub fn is_data_timeout(&self) -> bool {
-        matches!(self.detail, Detail::Op(OpError::Timeout(TimeoutKind::Data)))
-            || matches!(
-                self.detail,
-                Detail::Op(OpError::Data {
-                    failure: DataFailure::TimedOut,
-                    ..
-                })
-            )
+        matches!(
+            *self.detail,
+            Detail::Op(OpError::Timeout(TimeoutKind::Data))
+        ) || matches!(
+            *self.detail,
+            Detail::Op(OpError::Data {
+                failure: DataFailure::TimedOut,
+                ..
+            })
+        )
     }
 }
 
@@ -380,7 +401,7 @@ impl fmt::Display for Error {
         if let Some(c) = &self.context {
             write!(f, "{c}: ")?;
         }
-        match &self.detail {
+        match &*self.detail {
             Detail::Op(e) => write!(f, "{e}"),
             Detail::Io(e) => match &self.reply {
                 Some(r) => write!(f, "{}: {e} (server: {r})", self.kind),
@@ -397,7 +418,7 @@ impl fmt::Display for Error {
 /// the same sentence twice.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.detail {
+        match &*self.detail {
             Detail::Io(e) => e.source(),
             _ => None,
         }
@@ -420,7 +441,7 @@ impl From<Error> for io::Error {
             ErrorKind::InvalidInput => io::ErrorKind::InvalidInput,
             _ => io::ErrorKind::Other,
         };
-        match e.detail {
+        match *e.detail {
             Detail::Io(io) if e.kind == ErrorKind::Io => io,
             _ => io::Error::new(kind, e),
         }

@@ -132,6 +132,18 @@ pub enum Action {
     DataRecv,
     /// Closes the data connection and the passive listener.
     DataClose,
+    /// A third party steals the port (RFC 2577 §8): connects to the client's active-mode
+    /// address (from its `PORT`/`EPRT`) from the local address `from` (`127.0.0.2` looks like
+    /// another host to the client) and sends a few bytes. Pair it with
+    /// [`Action::ForeignClosed`].
+    ForeignConnect {
+        /// The address the connection comes from.
+        from: IpAddr,
+    },
+    /// Waits (up to 10 s) for the client to close the [`Action::ForeignConnect`] connection
+    /// and records whether it closed it without sending anything on it
+    /// ([`FaultServer::foreign_closed`]).
+    ForeignClosed,
 }
 
 /// `text` as a reply: each `\n`-separated line sent with CRLF.
@@ -407,6 +419,11 @@ struct Log {
     connections: usize,
     data_connections: usize,
     uploads: Vec<Vec<u8>>,
+    /// Commands that arrived while a data connection was open, and whether the client had
+    /// closed that connection by then.
+    data_at_commands: Vec<(String, bool)>,
+    foreign_closed: Vec<bool>,
+    finished: usize,
 }
 
 /// A running fault server; stops when dropped.
@@ -470,6 +487,12 @@ impl FaultServer {
         self.lock().connections
     }
 
+    /// Control connections whose script ended and whose sockets the server closed (by a
+    /// [`Action::Disconnect`], or because the client went away).
+    pub fn finished_connections(&self) -> usize {
+        self.lock().finished
+    }
+
     /// Data connections established so far (accepted or connected).
     pub fn data_connections(&self) -> usize {
         self.lock().data_connections
@@ -478,6 +501,20 @@ impl FaultServer {
     /// The bytes of each upload received ([`Action::DataRecv`]).
     pub fn uploads(&self) -> Vec<Vec<u8>> {
         self.lock().uploads.clone()
+    }
+
+    /// For each command that arrived while the server held a data connection open: the
+    /// command line (lossily decoded) and whether the client had already closed that data
+    /// connection when the command was read (end of stream or reset seen). Shows the order
+    /// in which a client sends `ABOR` and closes the data connection.
+    pub fn data_closed_at_commands(&self) -> Vec<(String, bool)> {
+        self.lock().data_at_commands.clone()
+    }
+
+    /// For each [`Action::ForeignClosed`]: whether the client closed the foreign connection
+    /// without sending anything on it (`false`: it sent data there, or kept it open).
+    pub fn foreign_closed(&self) -> Vec<bool> {
+        self.lock().foreign_closed.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
@@ -508,9 +545,12 @@ fn serve(listener: TcpListener, mut script: Script, log: Arc<Mutex<Log>>, stop: 
                     active: None,
                     data: None,
                     rest: 0,
+                    foreign: None,
                 };
                 // Errors end this connection only (the client went away, a timeout...).
                 let _ = conn.run(&mut script);
+                drop(conn);
+                log.lock().unwrap_or_else(|e| e.into_inner()).finished += 1;
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(POLL),
             Err(_) => thread::sleep(POLL),
@@ -539,6 +579,7 @@ struct Conn<'a> {
     active: Option<SocketAddr>,
     data: Option<TcpStream>,
     rest: u64,
+    foreign: Option<TcpStream>,
 }
 
 impl Conn<'_> {
@@ -559,6 +600,14 @@ impl Conn<'_> {
                 .unwrap_or_else(|e| e.into_inner())
                 .commands
                 .push(line.clone());
+            if let Some(d) = &self.data {
+                let closed = peer_closed(d);
+                self.log
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .data_at_commands
+                    .push((String::from_utf8_lossy(&line).into_owned(), closed));
+            }
             let verb = String::from_utf8_lossy(line.split(|&b| b == b' ').next().unwrap_or(&[]))
                 .to_ascii_uppercase();
             let arg = line
@@ -770,6 +819,30 @@ impl Conn<'_> {
                 }
                 self.listener = None;
             }
+            Action::ForeignConnect { from } => {
+                if let Some(to) = self.active {
+                    if let Ok(mut s) = connect_from(*from, to) {
+                        let _ = s.write_all(b"stolen!");
+                        self.foreign = Some(s);
+                    }
+                }
+            }
+            Action::ForeignClosed => {
+                let silent = self.foreign.take().is_some_and(|mut s| {
+                    let _ = s.set_read_timeout(Some(IO_LIMIT));
+                    let mut buf = [0u8; 64];
+                    match s.read(&mut buf) {
+                        Ok(0) => true,
+                        Ok(_) => false,
+                        Err(e) => !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+                    }
+                });
+                self.log
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .foreign_closed
+                    .push(silent);
+            }
         }
         Ok(())
     }
@@ -829,6 +902,44 @@ impl Conn<'_> {
         }
         self.data.as_mut()
     }
+}
+
+/// A connection to `to` from the local address `from` (within 10 s). std cannot bind a
+/// socket before connecting; tokio's `TcpSocket` can.
+fn connect_from(from: IpAddr, to: SocketAddr) -> io::Result<TcpStream> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let s = rt.block_on(async {
+        let sock = if to.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        sock.bind(SocketAddr::new(from, 0))?;
+        match tokio::time::timeout(IO_LIMIT, sock.connect(to)).await {
+            Ok(s) => s?.into_std(),
+            Err(_) => Err(io::Error::from(ErrorKind::TimedOut)),
+        }
+    })?;
+    s.set_nonblocking(false)?;
+    Ok(s)
+}
+
+/// Whether the other end of `s` closed it (end of stream or an error such as a reset),
+/// looking without waiting and without taking any byte.
+fn peer_closed(s: &TcpStream) -> bool {
+    if s.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut b = [0u8; 1];
+    let closed = match s.peek(&mut b) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != ErrorKind::WouldBlock,
+    };
+    let _ = s.set_nonblocking(false);
+    closed
 }
 
 /// A port on 127.0.0.1 that was just free (bound and released): connecting is refused.
@@ -956,6 +1067,40 @@ mod tests {
         let port: u16 = l.split('|').nth(3).unwrap().parse().unwrap();
         let e = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
+    }
+
+    #[test]
+    fn records_whether_the_data_connection_was_closed_at_each_command() {
+        let mut retr = reply("150 here it comes");
+        retr.push(Action::DataSend(b"some".to_vec()));
+        let server = FaultServer::start(
+            well_behaved()
+                .on("RETR", retr)
+                .on("ABOR", reply("226 aborted")),
+        );
+        let mut c = TcpStream::connect(server.addr()).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut r = BufReader::new(c.try_clone().unwrap());
+        assert!(line(&mut r).starts_with("220"));
+        c.write_all(b"EPSV\r\n").unwrap();
+        let l = line(&mut r);
+        let port: u16 = l.split('|').nth(3).unwrap().parse().unwrap();
+        let mut d = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        c.write_all(b"RETR f\r\n").unwrap();
+        assert!(line(&mut r).starts_with("150"));
+        let mut four = [0u8; 4];
+        d.read_exact(&mut four).unwrap();
+        // open while NOOP arrives, closed (and seen so) before ABOR
+        c.write_all(b"NOOP\r\n").unwrap();
+        assert!(line(&mut r).starts_with("200"));
+        drop(d);
+        thread::sleep(Duration::from_millis(100));
+        c.write_all(b"ABOR\r\n").unwrap();
+        assert!(line(&mut r).starts_with("226"));
+        assert_eq!(
+            server.data_closed_at_commands(),
+            [("NOOP".to_string(), false), ("ABOR".to_string(), true)]
+        );
     }
 
     #[test]

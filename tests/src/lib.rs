@@ -21,6 +21,10 @@
 //!
 //! The [`server_tests!`] macro turns a function `fn(&dyn TestServer)` into one test per server.
 //!
+//! [`link`] puts a simulated network (delay, bandwidth cap, cuts, stalls, resets, refusals)
+//! between a client and any of these servers; `tests/NETWORK.md` describes it and what it
+//! measured.
+//!
 //! ```no_run
 //! use ftp_tests::{LocalServer, RawClient, TestServer};
 //!
@@ -40,6 +44,7 @@ use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 
 pub mod fault;
+pub mod link;
 mod local;
 mod ports;
 mod raw;

@@ -139,59 +139,6 @@ fn sendcmd_voidcmd_and_error_classes(server: &dyn TestServer) {
     assert_eq!(ftp.noop().unwrap().code().get(), 200);
 }
 
-fn directories_rename_delete_size(server: &dyn TestServer) {
-    let mut ftp = login_user(server);
-    let made = ftp.mkd("newdir").unwrap();
-    assert!(made.ends_with("newdir"), "{}: {made}", server.kind());
-    assert!(server.local_path("newdir").is_dir());
-    ftp.cwd("newdir").unwrap();
-    assert_eq!(ftp.pwd().unwrap(), "/newdir", "{}", server.kind());
-    ftp.cwd("..").unwrap();
-    assert_eq!(ftp.pwd().unwrap(), "/");
-    ftp.cwd("newdir").unwrap();
-    ftp.cdup().unwrap();
-    assert_eq!(ftp.pwd().unwrap(), "/");
-    let err = ftp.cwd("no-such-dir").unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Permanent, "{}: {err}", server.kind());
-    ftp.rmd("newdir").unwrap();
-    assert!(!server.local_path("newdir").exists());
-    let err = ftp.rmd("newdir").unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Permanent, "{}: {err}", server.kind());
-
-    let data = payload(12_345);
-    server.write_file("file.bin", &data).unwrap();
-    assert_eq!(ftp.size("file.bin").unwrap(), 12_345, "{}", server.kind());
-    let err = ftp.size("missing.bin").unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Permanent, "{}: {err}", server.kind());
-    let t = ftp.mdtm("file.bin").unwrap();
-    let local = std::fs::metadata(server.local_path("file.bin"))
-        .unwrap()
-        .modified()
-        .unwrap()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    assert!(
-        (t.unix_seconds() - local).abs() <= 1,
-        "{}: MDTM {t} vs local {local}",
-        server.kind()
-    );
-
-    let reply = ftp.rename("file.bin", "renamed.bin").unwrap();
-    assert_eq!(reply.code().get(), 250, "{}", server.kind());
-    assert_eq!(server.read_file("renamed.bin").unwrap(), data);
-    assert!(!server.local_path("file.bin").exists());
-    let err = ftp.rename("file.bin", "again.bin").unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Permanent, "{}: {err}", server.kind());
-
-    let reply = ftp.delete("renamed.bin").unwrap();
-    assert_eq!(reply.code().get(), 250, "{}", server.kind());
-    assert!(!server.local_path("renamed.bin").exists());
-    let err = ftp.delete("renamed.bin").unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Permanent, "{}: {err}", server.kind());
-    ftp.quit().unwrap();
-}
-
 fn feat_syst_stat(server: &dyn TestServer) {
     let mut ftp = login_user(server);
     // FEAT ran after login
@@ -555,24 +502,14 @@ fn transfercmd_and_streams(server: &dyn TestServer) {
     assert_eq!(ftp.noop().unwrap().code().get(), 200);
 }
 
-fn abort_a_running_download(server: &dyn TestServer) {
-    // large enough that the server is still sending when we abort
+/// An abort of a running download on every server is the conformance scenario
+/// `abort_keeps_the_session_in_step`; these are the ways only ftp-blocking has to stop a
+/// transfer: a failing callback (for ftp-mio still pending, issue 13 item 5), a dropped
+/// reader, an upload stream aborted halfway.
+fn aborts_through_callbacks_and_streams(server: &dyn TestServer) {
     let data = payload(16 * 1024 * 1024);
     server.write_file("huge.bin", &data).unwrap();
     let mut ftp = login_user(server);
-    let mut r = ftp.retr_reader("huge.bin", None).unwrap();
-    let mut head = vec![0u8; 100_000];
-    r.read_exact(&mut head).unwrap();
-    assert!(head[..] == data[..100_000]);
-    let reply = r.abort().unwrap();
-    assert!(
-        matches!(reply.code().get(), 225 | 226),
-        "{}: {reply}",
-        server.kind()
-    );
-    // the control connection is in step: the next replies belong to the next commands
-    assert_eq!(ftp.pwd().unwrap(), "/", "{}", server.kind());
-    assert_eq!(ftp.size("huge.bin").unwrap(), data.len() as u64);
     let mut small = Vec::new();
     ftp.retrbinary(
         "RETR huge.bin",
@@ -618,41 +555,6 @@ fn abort_a_running_download(server: &dyn TestServer) {
             assert_eq!(e.code(), Some(550), "{e}");
         }
     }
-    // ABOR with no transfer: answered (225/226) or refused, never out of step
-    match ftp.abort() {
-        Ok(r) => assert!(r.code().get() / 100 == 2, "{r}"),
-        Err(e) => assert!(
-            matches!(e.kind(), ErrorKind::Permanent | ErrorKind::Temporary),
-            "{e}"
-        ),
-    }
-    assert_eq!(ftp.pwd().unwrap(), "/", "{}", server.kind());
-}
-
-fn active_mode_transfers(server: &dyn TestServer) {
-    let data = payload(150_000);
-    server.write_file("act.bin", &data).unwrap();
-    let mut ftp = login_user(server);
-    ftp.set_pasv(false);
-    let mut got = Vec::new();
-    ftp.retrbinary(
-        "RETR act.bin",
-        |b| {
-            got.extend_from_slice(b);
-            Ok(())
-        },
-        8192,
-        None,
-    )
-    .unwrap();
-    assert!(got == data, "{}: active RETR", server.kind());
-    ftp.storbinary("STOR act-up.bin", &mut &data[..], 8192, None)
-        .unwrap();
-    assert!(server.read_file("act-up.bin").unwrap() == data);
-    let names = ftp.nlst(None::<&str>).unwrap();
-    assert!(names.iter().any(|n| n == "act-up.bin"), "{names:?}");
-    ftp.set_pasv(true);
-    assert_eq!(ftp.size("act-up.bin").unwrap(), data.len() as u64);
 }
 
 fn many_small_files_one_connection(server: &dyn TestServer) {
@@ -718,7 +620,6 @@ server_tests!(
     login_errors_and_named_anonymous,
     quit_then_everything_is_closed,
     sendcmd_voidcmd_and_error_classes,
-    directories_rename_delete_size,
     feat_syst_stat,
     retrbinary_with_blocksize_and_rest,
     retrlines_strips_line_ends,
@@ -726,8 +627,7 @@ server_tests!(
     storlines_sends_crlf,
     listings_nlst_dir_list_mlsd_mlst,
     transfercmd_and_streams,
-    abort_a_running_download,
-    active_mode_transfers,
+    aborts_through_callbacks_and_streams,
     many_small_files_one_connection,
 );
 

@@ -1,13 +1,14 @@
 //! FTPS with the mio driver (`ftp_mio::Sessions`, feature `tls`): explicit and implicit TLS,
-//! protected data connections resuming the control session, several sessions on one loop,
-//! certificate checks and refusals. libunftp under plain `cargo test`; vsftpd, ProFTPD,
+//! protected data connections resuming the control session, several sessions on one loop.
+//! Certificate checks and refusals every driver shares are in the conformance suite
+//! (`conformance/tls.rs`, `conformance/servers.rs`). libunftp under plain `cargo test`; vsftpd, ProFTPD,
 //! Pure-FTPd and pyftpdlib through `tests/run-all.sh`.
 
 mod mio_common;
 
 use ftp_mio::tls::{TlsConfig, TlsVersions};
 use ftp_mio::{Error, OpId, SessionId};
-use ftp_sansio::session::{Outcome, UsageError};
+use ftp_sansio::session::Outcome;
 use ftp_tests::tls::{server_cert_pem, ImplicitTlsFront, LocalFtps, TestCert, LIBUNFTP_AUTH_RACE};
 use ftp_tests::{LocalServer, ServerKind, SystemServer, TestServer, PASSWORD, USER};
 use mio_common::Loop;
@@ -126,56 +127,6 @@ fn libunftp_explicit_ftps_on_three_sessions_at_once() {
 }
 
 #[test]
-fn untrusted_certificate_fails_auth_and_closes_the_session() {
-    let ftps = LocalFtps::start();
-    let mut l = Loop::new(1);
-    for attempt in 0..6 {
-        let (s, greeting) = l
-            .ftp
-            .connect(ftps.server.addr(), Default::default())
-            .unwrap();
-        let auth = l.ftp.auth_tls(s, "localhost", &TlsConfig::new()).unwrap();
-        let login = l.ftp.login(s, USER, PASSWORD).unwrap();
-        let done = l.wait_all(&[greeting, auth, login]);
-        let err = done[1].result.as_ref().unwrap_err();
-        if err.to_string().contains(LIBUNFTP_AUTH_RACE) && attempt < 5 {
-            continue;
-        }
-        assert!(matches!(err, Error::Tls { .. }), "{err:?}");
-        assert!(err.to_string().contains("UnknownIssuer"), "{err}");
-        assert!(err.is_fatal());
-        // The login queued behind AUTH TLS never ran.
-        assert!(
-            matches!(done[2].result, Err(Error::Usage(UsageError::Closed))),
-            "{:?}",
-            done[2].result
-        );
-        return;
-    }
-}
-
-#[test]
-fn refused_auth_tls_is_a_tls_error_and_the_login_never_runs() {
-    let server = LocalServer::start(); // no certificate: AUTH TLS gets 502
-    let mut l = Loop::new(1);
-    let (s, greeting) = l.ftp.connect(server.addr(), Default::default()).unwrap();
-    let auth = l.ftp.auth_tls(s, "127.0.0.1", &TlsConfig::new()).unwrap();
-    let login = l.ftp.login(s, USER, PASSWORD).unwrap();
-    let done = l.wait_all(&[greeting, auth, login]);
-    match &done[1].result {
-        Err(e @ Error::Tls { reply: Some(r), .. }) => {
-            assert_eq!(r.code().get() / 100, 5);
-            assert_eq!(e.reply().unwrap().code().get() / 100, 5);
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(matches!(
-        done[2].result,
-        Err(Error::Usage(UsageError::Closed))
-    ));
-}
-
-#[test]
 fn prot_p_without_tls_is_refused() {
     let server = LocalServer::start();
     let mut l = Loop::new(1);
@@ -188,31 +139,10 @@ fn prot_p_without_tls_is_refused() {
     let done = l.wait_all(&[prot, noop]);
     assert!(matches!(
         done[0].result,
-        Err(Error::Usage(UsageError::TlsRequired))
+        Err(Error::Usage(ftp_sansio::session::UsageError::TlsRequired))
     ));
     assert!(done[1].result.is_ok());
     assert!(l.ftp.tls_info(s).is_none());
-}
-
-#[test]
-fn wrong_server_name_is_refused() {
-    let ftps = LocalFtps::start();
-    let tls = trusting(ftps.cert.cert_pem(), TlsVersions::default());
-    let mut l = Loop::new(1);
-    for attempt in 0..6 {
-        let (s, greeting) = l
-            .ftp
-            .connect(ftps.server.addr(), Default::default())
-            .unwrap();
-        let auth = l.ftp.auth_tls(s, "ftp.example.com", &tls).unwrap();
-        let done = l.wait_all(&[greeting, auth]);
-        let err = done[1].result.as_ref().unwrap_err();
-        if err.to_string().contains(LIBUNFTP_AUTH_RACE) && attempt < 5 {
-            continue;
-        }
-        assert!(err.to_string().contains("not valid for name"), "{err}");
-        return;
-    }
 }
 
 #[test]
@@ -288,35 +218,6 @@ fn pyftpdlib_explicit_ftps() {
 #[ignore = "needs system FTP servers: run tests/run-all.sh"]
 fn pure_ftpd_explicit_ftps() {
     system(ServerKind::PureFtpd, TlsVersions::Tls12, 2, 3);
-}
-
-#[test]
-#[ignore = "needs system FTP servers: run tests/run-all.sh"]
-fn vsftpd_tls13_consecutive_uploads() {
-    let server = SystemServer::start(ServerKind::Vsftpd);
-    let tls = trusting(&server_cert_pem(&server), TlsVersions::Tls13);
-    let mut l = Loop::new(1);
-    let s = open(&mut l, &server, &tls);
-    let ops: Vec<OpId> = (0..6u8)
-        .map(|i| {
-            l.ftp
-                .store(
-                    s,
-                    format!("c{i}.bin"),
-                    std::io::Cursor::new(payload(i, 9000)),
-                )
-                .unwrap()
-        })
-        .collect();
-    for d in l.wait_all(&ops) {
-        assert!(d.result.is_ok(), "{:?}", d.result);
-    }
-    let info = l.ftp.tls_info(s).unwrap();
-    assert_eq!(
-        (info.data_handshakes, info.data_resumed),
-        (6, 6),
-        "{info:?}"
-    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! one poll, listings, downloads and uploads compared byte for byte, typed errors, active
 //! mode, backpressure, a session whose server disconnects mid-transfer failing alone.
 
+mod hostile_common;
 mod mio_common;
 
 use std::cell::RefCell;
@@ -743,98 +744,6 @@ fn the_fairness_budget_defers_work_without_losing_bytes() {
     }
 }
 
-/// Connects to `to` from the local address `from` (127.0.0.2 looks like another host to the
-/// client). std cannot bind before connecting; tokio's `TcpSocket` can.
-fn connect_from(from: std::net::IpAddr, to: std::net::SocketAddr) -> std::net::TcpStream {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .unwrap();
-    let s = rt
-        .block_on(async {
-            let sock = tokio::net::TcpSocket::new_v4()?;
-            sock.bind(std::net::SocketAddr::new(from, 0))?;
-            sock.connect(to).await?.into_std()
-        })
-        .unwrap();
-    s.set_nonblocking(false).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
-}
-
-#[test]
-fn active_mode_drops_a_data_connection_from_another_host() {
-    // Port theft (RFC 2577 §8): a scripted server lets a third party (127.0.0.2) connect to
-    // the client's listener first. The client closes that connection unread and unwritten
-    // and takes the server's data.
-    use std::io::BufRead;
-    let control = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = control.local_addr().unwrap();
-    let server = std::thread::spawn(move || {
-        let (mut w, _) = control.accept().unwrap();
-        w.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut r = io::BufReader::new(w.try_clone().unwrap());
-        let mut line = || {
-            let mut l = String::new();
-            r.read_line(&mut l).unwrap();
-            l.trim_end().to_owned()
-        };
-        w.write_all(b"220 scripted\r\n").unwrap();
-        assert_eq!(line(), "USER anonymous");
-        w.write_all(b"331 Password please.\r\n").unwrap();
-        assert_eq!(line(), "PASS anonymous@");
-        w.write_all(b"230 Logged in.\r\n").unwrap();
-        assert_eq!(line(), "TYPE I");
-        w.write_all(b"200 Binary.\r\n").unwrap();
-        let eprt = line();
-        let port: u16 = eprt
-            .strip_prefix("EPRT |1|127.0.0.1|")
-            .and_then(|p| p.strip_suffix('|'))
-            .unwrap_or_else(|| panic!("{eprt}"))
-            .parse()
-            .unwrap();
-        let listener = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        w.write_all(b"200 EPRT ok.\r\n").unwrap();
-        assert_eq!(line(), "RETR a");
-        let mut thief = connect_from([127, 0, 0, 2].into(), listener);
-        w.write_all(b"150 Connecting.\r\n").unwrap();
-        let mut buf = [0u8; 16];
-        assert!(
-            matches!(thief.read(&mut buf), Ok(0) | Err(_)),
-            "the thief's connection was kept"
-        );
-        let mut data = std::net::TcpStream::connect(listener).unwrap();
-        data.write_all(b"active!").unwrap();
-        drop(data);
-        w.write_all(b"226 ok\r\n").unwrap();
-        assert_eq!(line(), "QUIT");
-        w.write_all(b"221 Bye.\r\n").unwrap();
-    });
-    let mut l = Loop::new(1);
-    let config = Config {
-        passive: false,
-        auto_feat: false,
-        ..config()
-    };
-    let (s, g) = l.ftp.connect(addr, config).unwrap();
-    let ops = [
-        g,
-        l.ftp.login(s, "anonymous", "").unwrap(),
-        l.ftp.retrieve_to_vec(s, "a", 1 << 10).unwrap(),
-        l.ftp.quit(s).unwrap(),
-    ];
-    let done = l.wait_all(&ops);
-    assert!(done[1].result.is_ok(), "{:?}", done[1].result);
-    assert_eq!(
-        done[2].data.as_deref(),
-        Some(&b"active!"[..]),
-        "{:?}",
-        done[2].result
-    );
-    assert!(matches!(done[3].result, Ok(Outcome::Closed(_))));
-    server.join().unwrap();
-}
-
 /// A request refused at once (here: CR/LF in the path) queues its completion inside the call;
 /// `poll_timeout` must then be zero, or a caller's loop would sleep with work waiting (an
 /// idle session has no deadline, so the old answer was `None`: wait forever).
@@ -928,4 +837,129 @@ impl std::io::Write for SharedVec {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+// ---- ftp-mio's own halves of conformance scenarios ----------------------------------------
+//
+// The shared cases run for every driver in `conformance/`; these check the same scripts
+// through what only ftp-mio has: queued operations, driver-owned buffers, raw paths.
+
+/// Connected to `server` with short timeouts and logged in.
+fn scripted(l: &mut Loop, server: &FaultServer) -> SessionId {
+    let config = Config {
+        reply_timeout: Some(Duration::from_secs(1)),
+        data_timeout: Some(Duration::from_secs(1)),
+        auto_feat: false,
+        ..Config::default()
+    };
+    let (s, g) = l.ftp.connect(server.addr(), config).unwrap();
+    let login = l.ftp.login(s, "u", "p").unwrap();
+    for c in l.wait_all(&[g, login]) {
+        assert!(c.result.is_ok(), "{c:?}");
+    }
+    s
+}
+
+/// The conformance scenario `data_closed_early_with_announced_size`, into a driver-owned
+/// buffer: the partial data never comes as a success.
+#[test]
+fn a_truncated_download_into_a_buffer_is_an_error() {
+    let data = bytes(3, 100_000);
+    let mut retr = reply("150 Opening BINARY mode data connection for f (100000 bytes).");
+    retr.push(Action::DataSend(data[..40_000].to_vec()));
+    retr.push(Action::DataClose);
+    retr.extend(reply("226 Transfer complete."));
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on("RETR", retr));
+    let mut l = Loop::new(1);
+    let s = scripted(&mut l, &server);
+    let op = l.ftp.retrieve_to_vec(s, "f", 1 << 20).unwrap();
+    let c = l.wait(op);
+    assert!(
+        matches!(
+            c.result,
+            Err(Error::Op(OpError::Truncated {
+                expected: 100_000,
+                received: 40_000,
+                ..
+            }))
+        ),
+        "{:?}",
+        c.result
+    );
+    assert!(l.ftp.session(s).unwrap().is_idle());
+}
+
+/// The conformance scenario `disconnect_after_user`, with an operation queued behind the
+/// login: it fails too (the session closed before its turn) instead of waiting forever.
+#[test]
+fn an_operation_queued_behind_a_dropped_login_fails() {
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on("USER", disconnect()));
+    let mut l = Loop::new(1);
+    let (s, g) = l.ftp.connect(server.addr(), config()).unwrap();
+    let login = l.ftp.login(s, "u", "p").unwrap();
+    let pwd = l.ftp.pwd(s).unwrap();
+    let done = l.wait_all(&[g, login, pwd]);
+    assert!(done[0].result.is_ok());
+    assert!(matches!(
+        done[1].result,
+        Err(Error::Op(OpError::ConnectionClosed))
+    ));
+    assert!(
+        matches!(done[2].result, Err(Error::Usage(UsageError::Closed))),
+        "{:?}",
+        done[2].result
+    );
+    assert!(l.ftp.session(s).is_none());
+    assert_eq!(server.verbs(), ["USER"]);
+}
+
+/// The conformance scenario `invalid_utf8_in_replies` compares paths as (lossy) text, the
+/// common ground of the drivers' APIs; ftp-mio hands out the path's bytes unchanged.
+#[test]
+fn a_path_with_invalid_utf8_keeps_its_bytes() {
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on(
+        "PWD",
+        ftp_tests::fault::raw(b"257 \"/d\xe9j\xe0 vu\" is current\r\n"),
+    ));
+    let mut l = Loop::new(1);
+    let s = scripted(&mut l, &server);
+    let op = l.ftp.pwd(s).unwrap();
+    match l.wait(op).result {
+        Ok(Outcome::Path(p)) => assert_eq!(p, b"/d\xe9j\xe0 vu"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The conformance scenario `ten_mib_listing_line` runs with a 1 MiB listing limit. ftp-mio
+/// bounds only the whole listing: below the line its error names the limit and keeps no more
+/// than the limit; its default limit (64 MiB) holds the line, byte for byte.
+#[test]
+fn the_listing_limit_and_a_ten_mib_line() {
+    let list = hostile_common::ten_mib_listing_line;
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on("LIST", list()));
+    let options = Options {
+        listing_limit: 1 << 20,
+        ..Options::default()
+    };
+    let mut l = Loop::with_options(1, options);
+    let s = scripted(&mut l, &server);
+    let op = l.ftp.list(s, None::<&str>).unwrap();
+    let c = l.wait(op);
+    assert!(
+        matches!(c.result, Err(Error::BufferFull { limit }) if limit == 1 << 20),
+        "{:?}",
+        c.result
+    );
+    assert!(c.data.map_or(0, |d| d.len()) <= 1 << 20);
+
+    let server = FaultServer::start(ftp_tests::fault::well_behaved().on("LIST", list()));
+    let mut l = Loop::new(1);
+    let s = scripted(&mut l, &server);
+    let op = l.ftp.list(s, None::<&str>).unwrap();
+    let c = l.wait(op);
+    assert!(c.result.is_ok(), "{:?}", c.result);
+    let data = c.data.unwrap();
+    let head = hostile_common::TEN_MIB_HEAD;
+    assert_eq!(data.len(), head.len() + (10 << 20));
+    assert!(data.starts_with(head) && data[head.len()..].iter().all(|&b| b == b'n'));
 }

@@ -86,6 +86,29 @@ pub fn resumable(data: &[u8], cut: usize) -> Script {
         .once("RETR", first)
 }
 
+/// A `LIST` answer whose one line is 10 MiB long: `150`, a listing head, 10 Mi of `n`,
+/// close, `226`.
+pub fn ten_mib_listing_line() -> Vec<Action> {
+    let mut v = reply("150 Here comes the directory listing.");
+    v.push(Action::DataSend(TEN_MIB_HEAD.to_vec()));
+    v.push(Action::DataFlood {
+        pattern: b"n".to_vec(),
+        len: 10 << 20,
+    });
+    v.push(Action::DataClose);
+    v.extend(reply("226 Directory send OK."));
+    v
+}
+
+/// How the line of [`ten_mib_listing_line`] starts.
+pub const TEN_MIB_HEAD: &[u8] = b"-rw-r--r-- 1 a b 1 Jan 1 2024 ";
+
+/// A listing of 2 Mi lines `x` (6 MiB with the line ends), far past a 1 MiB listing limit.
+pub fn six_mib_listing() -> Vec<Action> {
+    let line: &[u8] = b"x";
+    ftp_tests::fault::listing(&vec![line; 2 << 20])
+}
+
 /// A privileged port on 127.0.0.1 where nothing listens (connecting is refused), if one of
 /// a few candidates is.
 pub fn closed_privileged_port() -> Option<u16> {

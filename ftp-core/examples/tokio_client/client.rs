@@ -77,7 +77,7 @@ use tokio::time::Sleep;
 
 /// Size of the data buffer (and of the control read buffer's big brother): bulk data moves in
 /// chunks of this size.
-pub const DATA_BUFFER: usize = 128 * 1024;
+pub const DATA_BUFFER: usize = 64 * 1024;
 /// Default limit on a listing's size ([`Client::set_max_listing`]).
 pub const DEFAULT_MAX_LISTING: usize = 64 * 1024 * 1024;
 /// Control read buffer size.
@@ -654,7 +654,23 @@ impl Client {
         config: Config,
         implicit: Option<TlsContext>,
     ) -> Result<(Client, Reply), Error> {
-        let control = TcpStream::connect(addr).await.map_err(|source| Error::Io {
+        let start = Instant::now();
+        // The core's deadline for the greeting (its reply and operation timeouts, counted
+        // from `start`) bounds the TCP connect too; the session below counts from `start`.
+        let probe = Session::new(config.clone(), SocketAddr::from(([0, 0, 0, 0], 0)), start);
+        let connect = TcpStream::connect(addr);
+        let connected = match probe.poll_timeout() {
+            Some(d) => tokio::time::timeout_at(d.into(), connect)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "no connection before the greeting's deadline",
+                    ))
+                }),
+            None => connect.await,
+        };
+        let control = connected.map_err(|source| Error::Io {
             context: "connect".to_owned(),
             source,
         })?;
@@ -665,13 +681,13 @@ impl Client {
             source,
         })?;
         let (session, control_tls) = match &implicit {
-            None => (Session::new(config, peer, Instant::now()), None),
+            None => (Session::new(config, peer, start), None),
             Some(ctx) => {
                 let layer = ctx.start().map_err(|source| Error::Tls {
                     context: format!("greeting of {peer}"),
                     source,
                 })?;
-                let session = Session::new_implicit_tls(config, peer, Instant::now());
+                let session = Session::new_implicit_tls(config, peer, start);
                 (session, Some(Box::new(layer)))
             }
         };
@@ -812,7 +828,7 @@ impl Client {
 
     /// The names in a directory (ftplib's `nlst`).
     pub async fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>, Error> {
-        let buf = self.listing(TransferKind::Nlst(opt(path))).await?;
+        let buf = self.listing_bytes(TransferKind::Nlst(opt(path))).await?;
         Ok(listing::list_lines(&buf)
             .filter_map(listing::parse_nlst_line)
             .map(|l| String::from_utf8_lossy(l).into_owned())
@@ -823,7 +839,7 @@ impl Client {
     /// [`listing::parse_list`] (Unix, Windows, EPLF, VMS). Lines that carry no entry are
     /// skipped; a line no parser understands is [`Error::Unparsed`].
     pub async fn list(&mut self, path: Option<&str>) -> Result<Vec<ListEntry>, Error> {
-        let buf = self.listing(TransferKind::List(opt(path))).await?;
+        let buf = self.listing_bytes(TransferKind::List(opt(path))).await?;
         let now = now_timestamp().ok_or_else(|| Error::Unparsed {
             line: "the system clock is outside the listing parser's range".into(),
         })?;
@@ -833,7 +849,7 @@ impl Client {
     /// A directory's entries from the machine-readable listing (RFC 3659), parsed by
     /// [`listing::parse_mlsd`].
     pub async fn mlsd(&mut self, path: Option<&str>) -> Result<Vec<ListEntry>, Error> {
-        let buf = self.listing(TransferKind::Mlsd(opt(path))).await?;
+        let buf = self.listing_bytes(TransferKind::Mlsd(opt(path))).await?;
         entries(listing::parse_mlsd(&buf))
     }
 
@@ -888,6 +904,65 @@ impl Client {
         self.operation = format!("abort ({})", self.session.control_peer());
         self.pending = Pending::Command;
         reply_of(self.run(&mut NoEnd::None).await?)
+    }
+
+    /// Any operation of the core that needs no data connection (ftplib's `sendcmd` is
+    /// [`Operation::Raw`]; `feat`, `syst`, `stat`, `site`, `help`, `noop`, `mlst`, `cdup`
+    /// are there too). A transfer needs a data end: [`Client::transfer_into`] or
+    /// [`Client::transfer_from`].
+    pub async fn operation(&mut self, op: Operation) -> Result<Outcome, Error> {
+        if let Operation::Transfer(_) = op {
+            return Err(Error::Local {
+                operation: op.to_string(),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a transfer needs a data end: use transfer_into or transfer_from",
+                ),
+            });
+        }
+        self.command(op).await
+    }
+
+    /// Any download the core knows (ftplib's `transfercmd`: a listing, a raw command, a
+    /// resumed retrieve in ASCII mode...) into `sink`. A request for an upload fails the
+    /// transfer locally ([`Error::Local`]) and the core aborts it.
+    pub async fn transfer_into<W>(
+        &mut self,
+        req: TransferRequest,
+        sink: &mut W,
+    ) -> Result<Outcome, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let mut end: End<'_, W, tokio::io::Empty> = End::Sink(sink);
+        self.transfer(req, &mut end).await
+    }
+
+    /// Any upload the core knows (append, store under a unique name, resume with a restart
+    /// offset, ASCII mode) from `source`.
+    pub async fn transfer_from<R>(
+        &mut self,
+        req: TransferRequest,
+        source: &mut R,
+    ) -> Result<Outcome, Error>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        let mut end: End<'_, tokio::io::Sink, R> = End::Source(source);
+        self.transfer(req, &mut end).await
+    }
+
+    /// Closes the session from this side without a word to the server (the core's
+    /// `handle_close` with [`LocalClose::User`]); every further call returns
+    /// [`Error::Closed`].
+    pub async fn close(&mut self) {
+        self.closed
+            .get_or_insert_with(|| "closed by the user".to_owned());
+        self.session.handle_close(Instant::now(), LocalClose::User);
+        let _ = self.take_queued();
+        self.drop_data();
+        self.pending = Pending::None;
+        let _ = self.control.shutdown().await;
     }
 
     /// Explicit FTPS (RFC 4217): the core asks the server for TLS and, once it agrees, the
@@ -970,8 +1045,9 @@ impl Client {
         self.run(end).await
     }
 
-    /// A listing in ASCII mode into a bounded buffer.
-    async fn listing(&mut self, kind: TransferKind) -> Result<Vec<u8>, Error> {
+    /// A listing's bytes as the server sent them (ASCII mode, line ends converted), within
+    /// [`Client::set_max_listing`]: for a caller who parses them itself.
+    pub async fn listing_bytes(&mut self, kind: TransferKind) -> Result<Vec<u8>, Error> {
         let mut data = Vec::new();
         let req = TransferRequest {
             kind,
@@ -1010,7 +1086,7 @@ impl Client {
     /// Finishes what a cancelled call left in flight (see the module docs).
     async fn settle(&mut self) -> Result<(), Error> {
         match self.pending {
-            Pending::None => {}
+            Pending::None => self.absorb_input().await,
             Pending::Command => {
                 let _ = self.run(&mut NoEnd::None).await;
             }
@@ -1035,6 +1111,28 @@ impl Client {
             }),
             None => Ok(()),
         }
+    }
+
+    /// Between operations: gives the core what already arrived on the control connection
+    /// (a `421` and the server's close while idle), without waiting, so that it can refuse
+    /// the next operation instead of sending it into a closed connection.
+    async fn absorb_input(&mut self) {
+        while !self.session.is_closed() {
+            // `yield_now` lets the runtime poll its I/O driver once: what already arrived
+            // is read, and nothing is waited for.
+            let r = tokio::select! {
+                biased;
+                r = self.control.read(&mut self.rbuf) => r,
+                () = tokio::task::yield_now() => break,
+            };
+            let eof = matches!(r, Ok(0));
+            self.on_control_read(r);
+            while self.control_step() {}
+            if eof {
+                break;
+            }
+        }
+        let _ = self.take_queued();
     }
 
     /// Handles the events already queued (of a cancelled call); the result if its
@@ -1225,33 +1323,44 @@ impl Client {
             _ => false,
         };
         let session: &Session = session;
+        // Data before control: bytes that arrived before the server's final reply (or its
+        // close) reach the caller first, as they arrived.
         let wake = tokio::select! {
             biased;
-            r = control.read(rbuf) => Wake::Control(r),
             () = timer.sleep.as_mut(), if timer.armed.is_some() => Wake::Timer,
             s = data_step(data, pump, end, session), if data_busy => Wake::Data(s),
+            r = control.read(rbuf) => Wake::Control(r),
         };
         let now = Instant::now();
         match wake {
-            Wake::Control(Ok(n)) if self.control_tls.is_some() => {
-                let fed = match self.control_tls.as_mut() {
-                    Some(layer) if n == 0 => layer.receive_eof(),
-                    Some(layer) => layer.receive(&self.rbuf[..n]),
-                    None => Ok(()),
-                };
-                if let Err(e) = fed {
-                    self.control_tls_failed(e);
-                }
-            }
-            Wake::Control(Ok(0)) => self.session.handle_eof(now),
-            Wake::Control(Ok(n)) => self.session.handle_input(now, &self.rbuf[..n]),
-            Wake::Control(Err(e)) => self.control_failed(e),
+            Wake::Control(r) => self.on_control_read(r),
             Wake::Timer => {
                 self.timer.armed = None;
                 self.report_progress(now);
                 self.session.handle_timeout(now);
             }
             Wake::Data(step) => self.on_data_step(now, step),
+        }
+    }
+
+    /// A read of the control socket (in `rbuf`): to the TLS layer when it runs, else to the
+    /// core.
+    fn on_control_read(&mut self, r: io::Result<usize>) {
+        let now = Instant::now();
+        match (r, self.control_tls.as_mut()) {
+            (Ok(0), Some(layer)) => {
+                if let Err(e) = layer.receive_eof() {
+                    self.control_tls_failed(e);
+                }
+            }
+            (Ok(n), Some(layer)) => {
+                if let Err(e) = layer.receive(&self.rbuf[..n]) {
+                    self.control_tls_failed(e);
+                }
+            }
+            (Ok(0), None) => self.session.handle_eof(now),
+            (Ok(n), None) => self.session.handle_input(now, &self.rbuf[..n]),
+            (Err(e), _) => self.control_failed(e),
         }
     }
 

@@ -14,7 +14,8 @@
 //!   on yet are [`PENDING_CORE_RULES`] and run only with `FTP_CONFORMANCE_PENDING=1` until
 //!   that work is merged.
 //!
-//! The drivers: `blocking.rs` (ftp-blocking) and `mio.rs` (ftp-mio). To add one, see the
+//! The drivers: `blocking.rs` (ftp-blocking), `mio.rs` (ftp-mio) and `tokio.rs` (the tokio
+//! client of ftp-core's examples, issue 14). To add one, see the
 //! module documentation of [`driver`]. `cargo test -p ftp-tests --test conformance table --
 //! --nocapture` prints the count per driver.
 
@@ -28,6 +29,10 @@ mod mio;
 mod peer;
 mod servers;
 mod tls;
+mod tokio;
+#[allow(dead_code)] // a whole module to copy; the adapter uses part of it
+#[path = "../../../ftp-core/examples/tokio_client/client.rs"]
+mod tokio_client;
 
 /// Every scenario function, by the name the table uses.
 mod scenarios {
@@ -155,6 +160,7 @@ conformance! {
     drivers: {
         blocking: crate::blocking::Blocking,
         mio: crate::mio::Mio,
+        tokio: crate::tokio::Tokio,
     },
     active: [
         // hostile servers

@@ -1,7 +1,11 @@
 //! The tokio embedding example (`ftp-core/examples/tokio_client`) as a driver: every
-//! operation against the in-process libunftp server, passive and active, IPv4 and IPv6;
-//! hostile peers (disconnect mid-transfer, 426, stalls → the core's timeouts); and a
-//! drop-cancellation test per operation kind, each proving the client stays in step.
+//! operation against the in-process libunftp server and the four system servers, passive and
+//! active, IPv4 and IPv6, FTPS (explicit, implicit, protected data resuming the control
+//! session, `ccc`); hostile peers (disconnect mid-transfer, 421, 426, stalls → the core's
+//! timeouts); and a drop-cancellation test per operation kind (command, download, upload,
+//! listing, before the data connection, TLS handshake), each proving the client stays in
+//! step or closes with a clear error. The shared scenarios run for it in
+//! `tests/tests/conformance` (adapter `tokio.rs`).
 
 #[allow(dead_code)] // a whole module to copy; not every item is used here
 #[path = "../../ftp-core/examples/tokio_client/client.rs"]

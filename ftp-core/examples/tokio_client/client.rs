@@ -627,8 +627,9 @@ impl fmt::Debug for Client {
 impl Client {
     /// Connects to `addr` and reads the greeting (ftplib's `connect`, which returns the
     /// welcome). `config` is the core's: passive or active mode, timeouts, `FEAT` after
-    /// login... The TCP connect itself has no deadline of the core: wrap this call in
-    /// `tokio::time::timeout` to bound it.
+    /// login... The core's deadline for the greeting (its reply timeout, and its operation
+    /// timeout when set) bounds the TCP connect too; a connect that does not finish by then
+    /// is [`Error::Io`] with [`io::ErrorKind::TimedOut`].
     pub async fn connect(
         addr: impl ToSocketAddrs,
         config: Config,

@@ -478,11 +478,9 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
             break;
         }
 
-        let timeout = ftp
-            .poll_timeout(Instant::now())
-            .map_or(Duration::from_millis(200), |d| {
-                d.min(Duration::from_millis(200))
-            });
+        let timeout = ftp.poll_timeout().map_or(Duration::from_millis(200), |d| {
+            d.min(Duration::from_millis(200))
+        });
         if let Err(e) = poll.poll(&mut events, Some(timeout)) {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 stats.failures.push(format!("mio poll: {e}"));
@@ -492,7 +490,7 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
         for event in events.iter() {
             ftp.handle_event(event);
         }
-        ftp.handle_timeouts(Instant::now());
+        ftp.handle_timeouts();
 
         while let Some(done) = ftp.poll_completion() {
             let Some(job) = running.remove(&done.op) else {

@@ -113,7 +113,6 @@ mod many {
     use ftp_mio::{core::Config, Sessions};
     use mio::{Events, Poll, Token};
     use std::net::SocketAddr;
-    use std::time::Instant;
 
     /// The names in the server's root directory, with ftp-mio in your own poll loop.
     fn list_names(addr: SocketAddr) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
@@ -126,11 +125,11 @@ mod many {
         let mut names = Vec::new();
         let mut events = Events::with_capacity(128);
         while !ftp.is_empty() {
-            poll.poll(&mut events, ftp.poll_timeout(Instant::now()))?;
+            poll.poll(&mut events, ftp.poll_timeout())?;
             for event in events.iter() {
                 ftp.handle_event(event); // events of your own tokens are yours to handle
             }
-            ftp.handle_timeouts(Instant::now());
+            ftp.handle_timeouts();
             while let Some(done) = ftp.poll_completion() {
                 done.result?; // exactly one completion per operation
                 if done.op == listing {

@@ -419,8 +419,11 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
                     let Some(job) = queue.pop_front() else { break };
                     let op = match &job {
                         Job::List { remote, .. } => {
-                            let arg = (!remote.is_empty()).then_some(remote);
-                            ftp.list(s, arg)
+                            if remote.is_empty() {
+                                ftp.list(s, None)
+                            } else {
+                                ftp.list(s, remote)
+                            }
                         }
                         Job::Get { remote, local, .. } => {
                             let part = part_path(local);

@@ -37,7 +37,7 @@
 //! let (s, _greeting) = ftp.connect(addr, Config::default())?;
 //! ftp.login(s, "anonymous", "")?;
 //! ftp.cwd(s, "pub")?;
-//! let listing = ftp.nlst(s, None::<&str>)?;
+//! let listing = ftp.nlst(s, None)?;
 //! let up = ftp.store(s, "copy.txt", &b"not allowed for anonymous"[..])?;
 //! ftp.quit(s)?; // the session ends after QUIT, and with it the loop
 //!

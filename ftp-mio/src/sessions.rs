@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use ftp_sansio::session::{
-    Config, Operation, Outcome, Session, TransferKind, TransferRequest, UsageError,
+    Config, ListPath, Operation, Outcome, Session, TransferKind, TransferRequest, UsageError,
 };
 use mio::event::Event;
 use mio::{Registry, Token};
@@ -908,16 +908,12 @@ impl Sessions {
     /// # let poll = mio::Poll::new().unwrap();
     /// # let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
     /// # let session: ftp_mio::SessionId = todo!();
-    /// ftp.list(session, None::<&str>)?;
+    /// ftp.list(session, None)?;
     /// ftp.list(session, Some("pub"))?;
     /// # Ok::<(), ftp_mio::Error>(())
     /// ```
-    pub fn list(
-        &mut self,
-        session: SessionId,
-        path: Option<impl AsRef<[u8]>>,
-    ) -> Result<OpId, Error> {
-        let kind = TransferKind::List(path.map(|p| p.as_ref().to_vec()));
+    pub fn list(&mut self, session: SessionId, path: impl ListPath) -> Result<OpId, Error> {
+        let kind = TransferKind::List(path.into_path());
         self.listing(session, kind)
     }
 
@@ -928,15 +924,11 @@ impl Sessions {
     /// # let poll = mio::Poll::new().unwrap();
     /// # let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
     /// # let session: ftp_mio::SessionId = todo!();
-    /// ftp.nlst(session, None::<&str>)?;
+    /// ftp.nlst(session, None)?;
     /// # Ok::<(), ftp_mio::Error>(())
     /// ```
-    pub fn nlst(
-        &mut self,
-        session: SessionId,
-        path: Option<impl AsRef<[u8]>>,
-    ) -> Result<OpId, Error> {
-        let kind = TransferKind::Nlst(path.map(|p| p.as_ref().to_vec()));
+    pub fn nlst(&mut self, session: SessionId, path: impl ListPath) -> Result<OpId, Error> {
+        let kind = TransferKind::Nlst(path.into_path());
         self.listing(session, kind)
     }
 
@@ -950,12 +942,8 @@ impl Sessions {
     /// ftp.mlsd(session, Some("pub"))?;
     /// # Ok::<(), ftp_mio::Error>(())
     /// ```
-    pub fn mlsd(
-        &mut self,
-        session: SessionId,
-        path: Option<impl AsRef<[u8]>>,
-    ) -> Result<OpId, Error> {
-        let kind = TransferKind::Mlsd(path.map(|p| p.as_ref().to_vec()));
+    pub fn mlsd(&mut self, session: SessionId, path: impl ListPath) -> Result<OpId, Error> {
+        let kind = TransferKind::Mlsd(path.into_path());
         self.listing(session, kind)
     }
 
@@ -973,11 +961,11 @@ impl Sessions {
     pub fn list_into(
         &mut self,
         session: SessionId,
-        path: Option<impl AsRef<[u8]>>,
+        path: impl ListPath,
         sink: impl io::Write + 'static,
     ) -> Result<OpId, Error> {
         let request = TransferRequest {
-            kind: TransferKind::List(path.map(|p| p.as_ref().to_vec())),
+            kind: TransferKind::List(path.into_path()),
             ascii: true,
             rest: None,
         };

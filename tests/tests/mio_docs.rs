@@ -21,7 +21,7 @@ fn crate_docs_loop() {
     let (s, _greeting) = ftp.connect(server.addr(), Config::default()).unwrap();
     ftp.login(s, "anonymous", "").unwrap();
     ftp.cwd(s, "pub").unwrap();
-    let listing = ftp.nlst(s, None::<&str>).unwrap();
+    let listing = ftp.nlst(s, None).unwrap();
     let up = ftp
         .store(s, "copy.txt", &b"not allowed for anonymous"[..])
         .unwrap();

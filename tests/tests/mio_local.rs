@@ -83,7 +83,7 @@ fn four_sessions_store_list_retrieve_compare_bytes() {
     // every session lists, then downloads all four files (a different order each)
     let mut ops = Vec::new();
     for (i, &s) in sessions.iter().enumerate() {
-        ops.push(l.ftp.nlst(s, None::<&str>).unwrap());
+        ops.push(l.ftp.nlst(s, None).unwrap());
         for k in 0..4 {
             let (name, _) = &files[(i + k) % 4];
             ops.push(l.ftp.retrieve_to_vec(s, name, 1 << 20).unwrap());
@@ -274,7 +274,7 @@ fn active_mode_retrieve_and_store() {
         l.ftp
             .store(s, "put.bin", io::Cursor::new(data.clone()))
             .unwrap(),
-        l.ftp.list(s, None::<&str>).unwrap(),
+        l.ftp.list(s, None).unwrap(),
     ];
     let done = l.wait_all(&ops);
     assert_eq!(done[2].data.as_ref().unwrap(), &data);
@@ -940,7 +940,7 @@ fn the_listing_limit_and_a_ten_mib_line() {
     };
     let mut l = Loop::with_options(1, options);
     let s = scripted(&mut l, &server);
-    let op = l.ftp.list(s, None::<&str>).unwrap();
+    let op = l.ftp.list(s, None).unwrap();
     let c = l.wait(op);
     assert!(
         matches!(c.result, Err(Error::BufferFull { limit }) if limit == 1 << 20),
@@ -952,7 +952,7 @@ fn the_listing_limit_and_a_ten_mib_line() {
     let server = FaultServer::start(ftp_tests::fault::well_behaved().on("LIST", list()));
     let mut l = Loop::new(1);
     let s = scripted(&mut l, &server);
-    let op = l.ftp.list(s, None::<&str>).unwrap();
+    let op = l.ftp.list(s, None).unwrap();
     let c = l.wait(op);
     assert!(c.result.is_ok(), "{:?}", c.result);
     let data = c.data.unwrap();

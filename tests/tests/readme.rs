@@ -31,7 +31,7 @@ mod blocking {
         })?;
         let mut readme = Vec::new(); // or a std::fs::File: any io::Write
         ftp.retrbinary("RETR README", |block| readme.write_all(block), 8192, None)?;
-        for entry in ftp.mlsd(None::<&str>)? {
+        for entry in ftp.mlsd(None)? {
             let name = entry.name_lossy();
             println!("{name} {:?} {:?}", entry.kind(), entry.size()); // typed facts
         }
@@ -73,7 +73,7 @@ mod ftps {
         let mut ftp = Ftp::connect_tls(host, port, &tls)?; // AUTH TLS before anything else
         ftp.login("anonymous", "")?; // user and password go over TLS
         ftp.prot_p()?; // PBSZ 0 + PROT P: data connections in TLS too
-        let names = ftp.nlst(None::<&str>)?;
+        let names = ftp.nlst(None)?;
         ftp.quit()?;
         Ok(names)
     }
@@ -120,7 +120,7 @@ mod many {
         let mut ftp = Sessions::new(poll.registry(), Token(0), 16)?; // tokens 0..16 are ftp's
         let (s, _greeting) = ftp.connect(addr, Config::default())?;
         ftp.login(s, "anonymous", "")?; // operations are queued, and run in order
-        let listing = ftp.nlst(s, None::<&str>)?;
+        let listing = ftp.nlst(s, None)?;
         ftp.quit(s)?; // the session ends after QUIT: without it the loop below never would
         let mut names = Vec::new();
         let mut events = Events::with_capacity(128);

@@ -209,7 +209,7 @@ use std::time::Instant;
 pub use config::Config;
 pub use error::{LocalClose, OpError, ProtocolError, TimeoutKind, UsageError};
 pub use types::{
-    DataEvent, DataFailure, DataIntent, Direction, Event, Operation, Outcome, TlsIntent,
+    DataEvent, DataFailure, DataIntent, Direction, Event, ListPath, Operation, Outcome, TlsIntent,
     TransferKind, TransferRequest,
 };
 

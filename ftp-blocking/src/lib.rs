@@ -1036,7 +1036,7 @@ impl Ftp {
     /// ```
     pub fn list(&mut self, path: impl ListPath) -> Result<Vec<ListEntry>> {
         let now = now_timestamp();
-        self.entries(TransferKind::List(path.into_path()), "LIST", |l| {
+        self.collect_entries(TransferKind::List(path.into_path()), "LIST", |l| {
             parse_list_line(l, now)
         })
     }
@@ -1057,17 +1057,43 @@ impl Ftp {
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
     pub fn mlsd(&mut self, path: impl ListPath) -> Result<Vec<ListEntry>> {
-        self.entries(
+        self.collect_entries(
             TransferKind::Mlsd(path.into_path()),
             "MLSD",
             parse_mlsx_line,
         )
     }
 
+    /// The directory's entries, the best way the server offers: `MLSD` (typed facts, exact
+    /// times) when its `FEAT` reply lists `MLST`, else `LIST` parsed from the server's
+    /// format (Unix, Windows, EPLF, VMS). The choice is the session's
+    /// ([`Session::entries_listing`](ftp_sansio::session::Session::entries_listing)), so
+    /// every driver makes the same one; `FEAT` runs after [`login`](Ftp::login) by default.
+    ///
+    /// ```no_run
+    /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
+    /// ftp.login("", "")?;
+    /// for e in ftp.entries(None)? {
+    ///     println!("{} {:?} {:?}", e.name_lossy(), e.kind(), e.size());
+    /// }
+    /// # Ok::<(), ftp_blocking::Error>(())
+    /// ```
+    pub fn entries(&mut self, path: impl ListPath) -> Result<Vec<ListEntry>> {
+        match self.conn()?.session().entries_listing(path.into_path()) {
+            TransferKind::Mlsd(p) => {
+                self.collect_entries(TransferKind::Mlsd(p), "MLSD", parse_mlsx_line)
+            }
+            kind => {
+                let now = now_timestamp();
+                self.collect_entries(kind, "LIST", |l| parse_list_line(l, now))
+            }
+        }
+    }
+
     /// Downloads a listing (within [`set_max_listing`](Ftp::set_max_listing)) and parses each
     /// line with `parse`; lines that carry no entry are skipped, the first line no parser
     /// understands makes it an [`ErrorKind::Protocol`] error naming `what` (`LIST`, `MLSD`).
-    fn entries(
+    fn collect_entries(
         &mut self,
         kind: TransferKind,
         what: &str,

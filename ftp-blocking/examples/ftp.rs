@@ -326,9 +326,7 @@ fn cmd_ls(o: &Options) -> Result<(), CliError> {
     // Every segment is a directory to enter: a missing one fails at its CWD (vsftpd, asked to
     // LIST a missing directory, answers 226 with no lines, which would look like an empty one).
     let mut ftp = open(&url, url.segments(), o)?;
-    let lines = ftp
-        .dir(None::<&str>)
-        .ctx(|| format!("LIST {}", url.path()))?;
+    let lines = ftp.dir(None).ctx(|| format!("LIST {}", url.path()))?;
     let mut out = io::stdout().lock();
     for line in lines {
         writeln!(out, "{line}").map_err(at(Path::new("<stdout>")))?;

@@ -74,7 +74,7 @@ use conn::{Conn, Step};
 use ftp_sansio::ascii::{LfToCrlf, LineSplitter};
 use ftp_sansio::listing::{parse_list_line, parse_mlsx_line, ParsedLine};
 pub use ftp_sansio::session::Direction;
-use ftp_sansio::session::{OpError, Operation, Outcome, TransferKind, TransferRequest};
+use ftp_sansio::session::{ListPath, OpError, Operation, Outcome, TransferKind, TransferRequest};
 
 /// The FTP control port (RFC 959).
 pub const DEFAULT_PORT: u16 = 21;
@@ -100,7 +100,7 @@ pub const DEFAULT_MAX_LISTING: usize = 64 * 1024 * 1024;
 /// println!("{}", ftp.getwelcome().unwrap_or_default());
 /// ftp.login("ftptest", "ftptest")?;
 /// ftp.cwd("pub")?;
-/// for name in ftp.nlst(None::<&str>)? {
+/// for name in ftp.nlst(None)? {
 ///     println!("{name}");
 /// }
 /// ftp.quit()?;
@@ -981,13 +981,13 @@ impl Ftp {
     /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
     /// ftp.login("", "")?;
     /// let names = ftp.nlst(Some("pub"))?;
-    /// let here = ftp.nlst(None::<&str>)?;
+    /// let here = ftp.nlst(None)?;
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
-    pub fn nlst<P: AsRef<[u8]>>(&mut self, path: Option<P>) -> Result<Vec<String>> {
+    pub fn nlst(&mut self, path: impl ListPath) -> Result<Vec<String>> {
         let mut names = Vec::new();
         self.lines(
-            TransferKind::Nlst(opt_bytes(path)),
+            TransferKind::Nlst(path.into_path()),
             Some(self.max_listing),
             |l| {
                 if !l.is_empty() {
@@ -1004,15 +1004,15 @@ impl Ftp {
     /// ```no_run
     /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
     /// ftp.login("", "")?;
-    /// for line in ftp.dir(None::<&str>)? {
+    /// for line in ftp.dir(None)? {
     ///     println!("{line}");
     /// }
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
-    pub fn dir<P: AsRef<[u8]>>(&mut self, path: Option<P>) -> Result<Vec<String>> {
+    pub fn dir(&mut self, path: impl ListPath) -> Result<Vec<String>> {
         let mut lines = Vec::new();
         self.lines(
-            TransferKind::List(opt_bytes(path)),
+            TransferKind::List(path.into_path()),
             Some(self.max_listing),
             |l| {
                 lines.push(String::from_utf8_lossy(l).into_owned());
@@ -1029,14 +1029,14 @@ impl Ftp {
     /// ```no_run
     /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
     /// ftp.login("", "")?;
-    /// for e in ftp.list(None::<&str>)? {
+    /// for e in ftp.list(None)? {
     ///     println!("{} {:?} {:?}", e.name_lossy(), e.kind(), e.size());
     /// }
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
-    pub fn list<P: AsRef<[u8]>>(&mut self, path: Option<P>) -> Result<Vec<ListEntry>> {
+    pub fn list(&mut self, path: impl ListPath) -> Result<Vec<ListEntry>> {
         let now = now_timestamp();
-        self.entries(TransferKind::List(opt_bytes(path)), "LIST", |l| {
+        self.collect_entries(TransferKind::List(path.into_path()), "LIST", |l| {
             parse_list_line(l, now)
         })
     }
@@ -1049,21 +1049,51 @@ impl Ftp {
     /// ```no_run
     /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
     /// ftp.login("", "")?;
-    /// for e in ftp.mlsd(None::<&str>)? {
+    /// for e in ftp.mlsd(None)? {
     ///     if !e.kind().is_dir() {
     ///         println!("{} {:?} {:?}", e.name_lossy(), e.size(), e.mtime());
     ///     }
     /// }
     /// # Ok::<(), ftp_blocking::Error>(())
     /// ```
-    pub fn mlsd<P: AsRef<[u8]>>(&mut self, path: Option<P>) -> Result<Vec<ListEntry>> {
-        self.entries(TransferKind::Mlsd(opt_bytes(path)), "MLSD", parse_mlsx_line)
+    pub fn mlsd(&mut self, path: impl ListPath) -> Result<Vec<ListEntry>> {
+        self.collect_entries(
+            TransferKind::Mlsd(path.into_path()),
+            "MLSD",
+            parse_mlsx_line,
+        )
+    }
+
+    /// The directory's entries, the best way the server offers: `MLSD` (typed facts, exact
+    /// times) when its `FEAT` reply lists `MLST`, else `LIST` parsed from the server's
+    /// format (Unix, Windows, EPLF, VMS). The choice is the session's
+    /// ([`Session::entries_listing`](ftp_sansio::session::Session::entries_listing)), so
+    /// every driver makes the same one; `FEAT` runs after [`login`](Ftp::login) by default.
+    ///
+    /// ```no_run
+    /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
+    /// ftp.login("", "")?;
+    /// for e in ftp.entries(None)? {
+    ///     println!("{} {:?} {:?}", e.name_lossy(), e.kind(), e.size());
+    /// }
+    /// # Ok::<(), ftp_blocking::Error>(())
+    /// ```
+    pub fn entries(&mut self, path: impl ListPath) -> Result<Vec<ListEntry>> {
+        match self.conn()?.session().entries_listing(path.into_path()) {
+            TransferKind::Mlsd(p) => {
+                self.collect_entries(TransferKind::Mlsd(p), "MLSD", parse_mlsx_line)
+            }
+            kind => {
+                let now = now_timestamp();
+                self.collect_entries(kind, "LIST", |l| parse_list_line(l, now))
+            }
+        }
     }
 
     /// Downloads a listing (within [`set_max_listing`](Ftp::set_max_listing)) and parses each
     /// line with `parse`; lines that carry no entry are skipped, the first line no parser
     /// understands makes it an [`ErrorKind::Protocol`] error naming `what` (`LIST`, `MLSD`).
-    fn entries(
+    fn collect_entries(
         &mut self,
         kind: TransferKind,
         what: &str,

@@ -420,7 +420,7 @@ impl Ftp {
     /// let mut ftp = Ftp::connect_tls("localhost", 21, &TlsConfig::new())?;
     /// ftp.login("alice", "secret")?;
     /// ftp.prot_p()?;
-    /// ftp.nlst(None::<&str>)?;
+    /// ftp.nlst(None)?;
     /// let info = ftp.tls_info().unwrap();
     /// assert_eq!(info.data_resumed, info.data_handshakes);
     /// # Ok::<(), ftp_blocking::Error>(())

@@ -419,8 +419,11 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
                     let Some(job) = queue.pop_front() else { break };
                     let op = match &job {
                         Job::List { remote, .. } => {
-                            let arg = (!remote.is_empty()).then_some(remote);
-                            ftp.list(s, arg)
+                            if remote.is_empty() {
+                                ftp.list(s, None)
+                            } else {
+                                ftp.list(s, remote)
+                            }
                         }
                         Job::Get { remote, local, .. } => {
                             let part = part_path(local);
@@ -478,11 +481,9 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
             break;
         }
 
-        let timeout = ftp
-            .poll_timeout(Instant::now())
-            .map_or(Duration::from_millis(200), |d| {
-                d.min(Duration::from_millis(200))
-            });
+        let timeout = ftp.poll_timeout().map_or(Duration::from_millis(200), |d| {
+            d.min(Duration::from_millis(200))
+        });
         if let Err(e) = poll.poll(&mut events, Some(timeout)) {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 stats.failures.push(format!("mio poll: {e}"));
@@ -492,7 +493,7 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
         for event in events.iter() {
             ftp.handle_event(event);
         }
-        ftp.handle_timeouts(Instant::now());
+        ftp.handle_timeouts();
 
         while let Some(done) = ftp.poll_completion() {
             let Some(job) = running.remove(&done.op) else {

@@ -514,7 +514,8 @@ impl Conn {
                 Error::Op(e)
             }
         });
-        let login_failed = cur.login && result.is_err();
+        // (A login that closed the session leaves the queue to the close: `Closed` each.)
+        let login_failed = cur.login && result.is_err() && !self.core.is_closed();
         sh.completions.push_back(Completion {
             session: self.id,
             op: cur.op,

@@ -30,7 +30,6 @@
 //! use ftp_mio::core::Config;
 //! use ftp_mio::Sessions;
 //! use mio::{Events, Poll, Token};
-//! use std::time::Instant;
 //!
 //! let addr = "192.0.2.7:21".parse()?; // a SocketAddr: name resolution is the caller's
 //! let mut poll = Poll::new()?;
@@ -38,17 +37,17 @@
 //! let (s, _greeting) = ftp.connect(addr, Config::default())?;
 //! ftp.login(s, "anonymous", "")?;
 //! ftp.cwd(s, "pub")?;
-//! let listing = ftp.nlst(s, None::<&str>)?;
+//! let listing = ftp.nlst(s, None)?;
 //! let up = ftp.store(s, "copy.txt", &b"not allowed for anonymous"[..])?;
 //! ftp.quit(s)?; // the session ends after QUIT, and with it the loop
 //!
 //! let mut events = Events::with_capacity(128);
 //! while !ftp.is_empty() {
-//!     poll.poll(&mut events, ftp.poll_timeout(Instant::now()))?;
+//!     poll.poll(&mut events, ftp.poll_timeout())?;
 //!     for event in events.iter() {
 //!         ftp.handle_event(event);
 //!     }
-//!     ftp.handle_timeouts(Instant::now());
+//!     ftp.handle_timeouts();
 //!     while let Some(done) = ftp.poll_completion() {
 //!         if done.op == listing {
 //!             println!("{}", String::from_utf8_lossy(&done.data.unwrap_or_default()));

@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use ftp_sansio::session::{
-    Config, Operation, Outcome, Session, TransferKind, TransferRequest, UsageError,
+    Config, ListPath, Operation, Outcome, Session, TransferKind, TransferRequest, UsageError,
 };
 use mio::event::Event;
 use mio::{Registry, Token};
@@ -189,11 +189,11 @@ struct Slot {
 /// let mut events = Events::with_capacity(64);
 /// let mut files = Vec::new();
 /// while !ftp.is_empty() {
-///     poll.poll(&mut events, ftp.poll_timeout(Instant::now()))?;
+///     poll.poll(&mut events, ftp.poll_timeout())?;
 ///     for event in events.iter() {
 ///         ftp.handle_event(event);
 ///     }
-///     ftp.handle_timeouts(Instant::now());
+///     ftp.handle_timeouts();
 ///     while let Some(done) = ftp.poll_completion() {
 ///         let outcome = done.result?;
 ///         if waiting.contains(&done.op) {
@@ -438,30 +438,35 @@ impl Sessions {
     /// [`next_deadline`](Sessions::next_deadline) (`None`: no deadline). A caller with
     /// deadlines of its own takes the minimum.
     ///
+    /// Like every entry point of this driver it reads the clock itself ([`Instant::now`]):
+    /// none takes the time as an argument. (The sans-IO core underneath takes it as an
+    /// argument everywhere; this driver is where the clock is read.)
+    ///
     /// ```
     /// let poll = mio::Poll::new().unwrap();
     /// let ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
-    /// assert_eq!(ftp.poll_timeout(std::time::Instant::now()), None);
+    /// assert_eq!(ftp.poll_timeout(), None);
     /// ```
-    pub fn poll_timeout(&self, now: Instant) -> Option<Duration> {
+    pub fn poll_timeout(&self) -> Option<Duration> {
         if !self.sh.ready.is_empty() || !self.sh.completions.is_empty() {
             return Some(Duration::ZERO);
         }
         self.next_deadline()
-            .map(|d| d.saturating_duration_since(now))
+            .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
-    /// Acts on every deadline that passed by `now` (an operation may fail with a timeout)
-    /// and continues data transfers deferred for fairness. Call it after each poll (it is
-    /// cheap when nothing is due).
+    /// Acts on every deadline that has passed (an operation may fail with a timeout) and
+    /// continues data transfers deferred for fairness. Call it after each poll (it is cheap
+    /// when nothing is due). Reads the clock itself, as every entry point does.
     ///
     /// ```
     /// let poll = mio::Poll::new().unwrap();
     /// let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
-    /// ftp.handle_timeouts(std::time::Instant::now());
+    /// ftp.handle_timeouts();
     /// assert!(ftp.poll_completion().is_none());
     /// ```
-    pub fn handle_timeouts(&mut self, now: Instant) {
+    pub fn handle_timeouts(&mut self) {
+        let now = Instant::now();
         for slot in std::mem::take(&mut self.sh.ready) {
             if let Some(conn) = self.slots[slot].conn.as_mut() {
                 conn.continue_pump(&mut self.sh, now);
@@ -903,16 +908,12 @@ impl Sessions {
     /// # let poll = mio::Poll::new().unwrap();
     /// # let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
     /// # let session: ftp_mio::SessionId = todo!();
-    /// ftp.list(session, None::<&str>)?;
+    /// ftp.list(session, None)?;
     /// ftp.list(session, Some("pub"))?;
     /// # Ok::<(), ftp_mio::Error>(())
     /// ```
-    pub fn list(
-        &mut self,
-        session: SessionId,
-        path: Option<impl AsRef<[u8]>>,
-    ) -> Result<OpId, Error> {
-        let kind = TransferKind::List(path.map(|p| p.as_ref().to_vec()));
+    pub fn list(&mut self, session: SessionId, path: impl ListPath) -> Result<OpId, Error> {
+        let kind = TransferKind::List(path.into_path());
         self.listing(session, kind)
     }
 
@@ -923,15 +924,11 @@ impl Sessions {
     /// # let poll = mio::Poll::new().unwrap();
     /// # let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).unwrap();
     /// # let session: ftp_mio::SessionId = todo!();
-    /// ftp.nlst(session, None::<&str>)?;
+    /// ftp.nlst(session, None)?;
     /// # Ok::<(), ftp_mio::Error>(())
     /// ```
-    pub fn nlst(
-        &mut self,
-        session: SessionId,
-        path: Option<impl AsRef<[u8]>>,
-    ) -> Result<OpId, Error> {
-        let kind = TransferKind::Nlst(path.map(|p| p.as_ref().to_vec()));
+    pub fn nlst(&mut self, session: SessionId, path: impl ListPath) -> Result<OpId, Error> {
+        let kind = TransferKind::Nlst(path.into_path());
         self.listing(session, kind)
     }
 
@@ -945,12 +942,8 @@ impl Sessions {
     /// ftp.mlsd(session, Some("pub"))?;
     /// # Ok::<(), ftp_mio::Error>(())
     /// ```
-    pub fn mlsd(
-        &mut self,
-        session: SessionId,
-        path: Option<impl AsRef<[u8]>>,
-    ) -> Result<OpId, Error> {
-        let kind = TransferKind::Mlsd(path.map(|p| p.as_ref().to_vec()));
+    pub fn mlsd(&mut self, session: SessionId, path: impl ListPath) -> Result<OpId, Error> {
+        let kind = TransferKind::Mlsd(path.into_path());
         self.listing(session, kind)
     }
 
@@ -968,11 +961,11 @@ impl Sessions {
     pub fn list_into(
         &mut self,
         session: SessionId,
-        path: Option<impl AsRef<[u8]>>,
+        path: impl ListPath,
         sink: impl io::Write + 'static,
     ) -> Result<OpId, Error> {
         let request = TransferRequest {
-            kind: TransferKind::List(path.map(|p| p.as_ref().to_vec())),
+            kind: TransferKind::List(path.into_path()),
             ascii: true,
             rest: None,
         };

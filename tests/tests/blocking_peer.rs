@@ -222,7 +222,7 @@ fn overlong_line_is_a_protocol_error_with_bounded_memory() {
         c.answer("NOOP", "200 OK");
     });
     let mut ftp = logged_in(&peer);
-    let e = ftp.dir(None::<&str>).unwrap_err();
+    let e = ftp.dir(None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
     ftp.noop().unwrap();
     peer.join();

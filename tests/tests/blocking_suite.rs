@@ -89,7 +89,7 @@ fn quit_then_everything_is_closed(server: &dyn TestServer) {
     for err in [
         ftp.quit().unwrap_err(),
         ftp.pwd().unwrap_err(),
-        ftp.nlst(None::<&str>).unwrap_err(),
+        ftp.nlst(None).unwrap_err(),
         ftp.sendcmd("NOOP").unwrap_err(),
         ftp.abort().unwrap_err(),
     ] {
@@ -374,7 +374,7 @@ fn listings_nlst_dir_list_mlsd_mlst(server: &dyn TestServer) {
     let mut ftp = connect(server);
     ftp.login("", "").unwrap();
 
-    let mut names = ftp.nlst(None::<&str>).unwrap();
+    let mut names = ftp.nlst(None).unwrap();
     names.retain(|n| n != "." && n != "..");
     names.sort();
     assert_eq!(names, ["a.txt", "b.bin", "sub"], "{}", server.kind());
@@ -385,7 +385,7 @@ fn listings_nlst_dir_list_mlsd_mlst(server: &dyn TestServer) {
         server.kind()
     );
 
-    let lines = ftp.dir(None::<&str>).unwrap();
+    let lines = ftp.dir(None).unwrap();
     for name in ["a.txt", "b.bin", "sub"] {
         assert!(
             lines.iter().any(|l| l.ends_with(&format!(" {name}"))),
@@ -393,7 +393,7 @@ fn listings_nlst_dir_list_mlsd_mlst(server: &dyn TestServer) {
             server.kind()
         );
     }
-    let entries = ftp.list(None::<&str>).unwrap();
+    let entries = ftp.list(None).unwrap();
     let b = entries.iter().find(|e| e.name() == b"b.bin").unwrap();
     assert_eq!(b.size(), Some(1234));
     assert_eq!(b.kind(), EntryKind::File);
@@ -402,12 +402,12 @@ fn listings_nlst_dir_list_mlsd_mlst(server: &dyn TestServer) {
 
     if server.kind() == ServerKind::Vsftpd {
         // vsftpd has no MLSD/MLST
-        let err = ftp.mlsd(None::<&str>).unwrap_err();
+        let err = ftp.mlsd(None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Permanent, "{err}");
         let err = ftp.mlst(Some("a.txt")).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Permanent, "{err}");
     } else {
-        let entries = ftp.mlsd(None::<&str>).unwrap();
+        let entries = ftp.mlsd(None).unwrap();
         let files: Vec<_> = entries.iter().filter(|e| !e.kind().is_dir()).collect();
         assert_eq!(files.len(), 2, "{}: {entries:?}", server.kind());
         let b = entries.iter().find(|e| e.name() == b"b.bin").unwrap();
@@ -666,7 +666,7 @@ fn ipv6_epsv_and_eprt(server: &dyn TestServer) {
         ftp.storbinary(&format!("STOR {name}"), &mut &data[..], 8192, None)
             .unwrap();
         assert!(server.read_file(&name).unwrap() == data);
-        let names = ftp.nlst(None::<&str>).unwrap();
+        let names = ftp.nlst(None).unwrap();
         assert!(names.contains(&name), "{names:?}");
     }
     ftp.quit().unwrap();

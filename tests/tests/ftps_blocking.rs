@@ -86,7 +86,7 @@ fn protected_session(server: &dyn TestServer, host: &str, tls: &TlsConfig, uploa
     assert_eq!(reply.code().get() / 100, 2, "{reply}");
     assert!(ftp.is_data_protected());
 
-    let names = ftp.nlst(None::<&str>).unwrap();
+    let names = ftp.nlst(None).unwrap();
     assert!(names.iter().any(|n| n.ends_with("hello.txt")), "{names:?}");
     let lines = ftp.dir(Some("sub")).unwrap();
     assert!(lines.iter().any(|l| l.contains("big.bin")), "{lines:?}");

@@ -72,7 +72,7 @@ fn protected_sessions(server: &dyn TestServer, tls: &TlsConfig, sessions: usize,
     let ids: Vec<SessionId> = (0..sessions).map(|_| open(&mut l, server, tls)).collect();
     let mut ops = Vec::new();
     for (n, &s) in ids.iter().enumerate() {
-        ops.push((l.ftp.nlst(s, None::<&str>).unwrap(), None));
+        ops.push((l.ftp.nlst(s, None).unwrap(), None));
         ops.push((
             l.ftp.retrieve_to_vec(s, "big.bin", 1 << 20).unwrap(),
             Some(big.clone()),

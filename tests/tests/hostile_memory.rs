@@ -100,14 +100,12 @@ fn mio_one(ftp: &mut Sessions, poll: &mut Poll) -> Completion {
             return c;
         }
         assert!(start.elapsed() < hostile_common::BOUND, "no completion");
-        let t = ftp
-            .poll_timeout(Instant::now())
-            .unwrap_or(hostile_common::BOUND);
+        let t = ftp.poll_timeout().unwrap_or(hostile_common::BOUND);
         poll.poll(&mut events, Some(t)).unwrap();
         for e in events.iter() {
             ftp.handle_event(e);
         }
-        ftp.handle_timeouts(Instant::now());
+        ftp.handle_timeouts();
     }
 }
 

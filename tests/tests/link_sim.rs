@@ -73,7 +73,7 @@ fn transfers_are_byte_identical(passive: bool) {
     assert!(server.read_file("up.bin").unwrap() == up, "upload differs");
 
     // a listing and an empty file also go through
-    let names = ftp.nlst(None::<&str>).expect("NLST");
+    let names = ftp.nlst(None).expect("NLST");
     assert!(names.iter().any(|n| n.ends_with("down.bin")), "{names:?}");
     server.write_file("empty", b"").unwrap();
     let (got, result) = download(&mut ftp, "empty");

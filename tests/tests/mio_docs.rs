@@ -3,8 +3,6 @@
 //! against a placeholder address, since users of ftp-mio do not have this crate's server;
 //! keep the two in step when either changes.
 
-use std::time::Instant;
-
 use ftp_mio::core::{Config, Outcome};
 use ftp_mio::Sessions;
 use ftp_tests::{LocalServer, TestServer};
@@ -23,7 +21,7 @@ fn crate_docs_loop() {
     let (s, _greeting) = ftp.connect(server.addr(), Config::default()).unwrap();
     ftp.login(s, "anonymous", "").unwrap();
     ftp.cwd(s, "pub").unwrap();
-    let listing = ftp.nlst(s, None::<&str>).unwrap();
+    let listing = ftp.nlst(s, None).unwrap();
     let up = ftp
         .store(s, "copy.txt", &b"not allowed for anonymous"[..])
         .unwrap();
@@ -32,12 +30,11 @@ fn crate_docs_loop() {
     let mut events = Events::with_capacity(128);
     let mut completions = 0;
     while !ftp.is_empty() {
-        poll.poll(&mut events, ftp.poll_timeout(Instant::now()))
-            .unwrap();
+        poll.poll(&mut events, ftp.poll_timeout()).unwrap();
         for event in events.iter() {
             ftp.handle_event(event);
         }
-        ftp.handle_timeouts(Instant::now());
+        ftp.handle_timeouts();
         while let Some(done) = ftp.poll_completion() {
             completions += 1;
             if done.op == listing {
@@ -76,12 +73,11 @@ fn sessions_docs_two_downloads() {
     let mut events = Events::with_capacity(64);
     let mut files = Vec::new();
     while !ftp.is_empty() {
-        poll.poll(&mut events, ftp.poll_timeout(Instant::now()))
-            .unwrap();
+        poll.poll(&mut events, ftp.poll_timeout()).unwrap();
         for event in events.iter() {
             ftp.handle_event(event);
         }
-        ftp.handle_timeouts(Instant::now());
+        ftp.handle_timeouts();
         while let Some(done) = ftp.poll_completion() {
             let outcome = done.result.expect("no operation fails here");
             if waiting.contains(&done.op) {

@@ -83,7 +83,7 @@ fn four_sessions_store_list_retrieve_compare_bytes() {
     // every session lists, then downloads all four files (a different order each)
     let mut ops = Vec::new();
     for (i, &s) in sessions.iter().enumerate() {
-        ops.push(l.ftp.nlst(s, None::<&str>).unwrap());
+        ops.push(l.ftp.nlst(s, None).unwrap());
         for k in 0..4 {
             let (name, _) = &files[(i + k) % 4];
             ops.push(l.ftp.retrieve_to_vec(s, name, 1 << 20).unwrap());
@@ -274,7 +274,7 @@ fn active_mode_retrieve_and_store() {
         l.ftp
             .store(s, "put.bin", io::Cursor::new(data.clone()))
             .unwrap(),
-        l.ftp.list(s, None::<&str>).unwrap(),
+        l.ftp.list(s, None).unwrap(),
     ];
     let done = l.wait_all(&ops);
     assert_eq!(done[2].data.as_ref().unwrap(), &data);
@@ -545,10 +545,10 @@ fn a_silent_server_times_out_by_the_reported_deadline() {
         .expect("a reply deadline while USER waits");
     assert!(deadline > started && deadline <= started + Duration::from_millis(400));
     // One poll with the timeout the driver reports: nothing else will wake us.
-    let wait = l.ftp.poll_timeout(std::time::Instant::now()).unwrap();
+    let wait = l.ftp.poll_timeout().unwrap();
     l.poll.poll(&mut l.events, Some(wait)).unwrap();
     assert!(l.events.is_empty(), "the silent server sent something");
-    l.ftp.handle_timeouts(std::time::Instant::now());
+    l.ftp.handle_timeouts();
     let c = l
         .ftp
         .poll_completion()
@@ -728,7 +728,7 @@ fn the_fairness_budget_defers_work_without_losing_bytes() {
     let mut deferred = 0;
     let start = std::time::Instant::now();
     while !(l.done.contains_key(&get_a) && l.done.contains_key(&get_b)) {
-        if l.ftp.poll_timeout(std::time::Instant::now()) == Some(Duration::ZERO) {
+        if l.ftp.poll_timeout() == Some(Duration::ZERO) {
             deferred += 1;
         }
         l.turn(Duration::from_millis(100));
@@ -754,17 +754,14 @@ fn a_completion_queued_by_the_request_itself_makes_the_poll_timeout_zero() {
     let s = open(&mut l, &server, "anonymous", "");
     assert_eq!(l.ftp.next_deadline(), None, "idle: nothing to wait for");
     let bad = l.ftp.cwd(s, "a\r\nDELE b").unwrap();
-    assert_eq!(
-        l.ftp.poll_timeout(std::time::Instant::now()),
-        Some(Duration::ZERO)
-    );
+    assert_eq!(l.ftp.poll_timeout(), Some(Duration::ZERO));
     let done = l.ftp.poll_completion().expect("the refusal is waiting");
     assert_eq!(done.op, bad);
     assert!(matches!(
         done.result,
         Err(Error::Usage(UsageError::InvalidArgument(_)))
     ));
-    assert_eq!(l.ftp.poll_timeout(std::time::Instant::now()), None);
+    assert_eq!(l.ftp.poll_timeout(), None);
 }
 
 #[test]
@@ -943,7 +940,7 @@ fn the_listing_limit_and_a_ten_mib_line() {
     };
     let mut l = Loop::with_options(1, options);
     let s = scripted(&mut l, &server);
-    let op = l.ftp.list(s, None::<&str>).unwrap();
+    let op = l.ftp.list(s, None).unwrap();
     let c = l.wait(op);
     assert!(
         matches!(c.result, Err(Error::BufferFull { limit }) if limit == 1 << 20),
@@ -955,7 +952,7 @@ fn the_listing_limit_and_a_ten_mib_line() {
     let server = FaultServer::start(ftp_tests::fault::well_behaved().on("LIST", list()));
     let mut l = Loop::new(1);
     let s = scripted(&mut l, &server);
-    let op = l.ftp.list(s, None::<&str>).unwrap();
+    let op = l.ftp.list(s, None).unwrap();
     let c = l.wait(op);
     assert!(c.result.is_ok(), "{:?}", c.result);
     let data = c.data.unwrap();

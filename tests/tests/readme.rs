@@ -31,7 +31,7 @@ mod blocking {
         })?;
         let mut readme = Vec::new(); // or a std::fs::File: any io::Write
         ftp.retrbinary("RETR README", |block| readme.write_all(block), 8192, None)?;
-        for entry in ftp.mlsd(None::<&str>)? {
+        for entry in ftp.mlsd(None)? {
             let name = entry.name_lossy();
             println!("{name} {:?} {:?}", entry.kind(), entry.size()); // typed facts
         }
@@ -73,7 +73,7 @@ mod ftps {
         let mut ftp = Ftp::connect_tls(host, port, &tls)?; // AUTH TLS before anything else
         ftp.login("anonymous", "")?; // user and password go over TLS
         ftp.prot_p()?; // PBSZ 0 + PROT P: data connections in TLS too
-        let names = ftp.nlst(None::<&str>)?;
+        let names = ftp.nlst(None)?;
         ftp.quit()?;
         Ok(names)
     }
@@ -113,7 +113,6 @@ mod many {
     use ftp_mio::{core::Config, Sessions};
     use mio::{Events, Poll, Token};
     use std::net::SocketAddr;
-    use std::time::Instant;
 
     /// The names in the server's root directory, with ftp-mio in your own poll loop.
     fn list_names(addr: SocketAddr) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
@@ -121,16 +120,16 @@ mod many {
         let mut ftp = Sessions::new(poll.registry(), Token(0), 16)?; // tokens 0..16 are ftp's
         let (s, _greeting) = ftp.connect(addr, Config::default())?;
         ftp.login(s, "anonymous", "")?; // operations are queued, and run in order
-        let listing = ftp.nlst(s, None::<&str>)?;
+        let listing = ftp.nlst(s, None)?;
         ftp.quit(s)?; // the session ends after QUIT: without it the loop below never would
         let mut names = Vec::new();
         let mut events = Events::with_capacity(128);
         while !ftp.is_empty() {
-            poll.poll(&mut events, ftp.poll_timeout(Instant::now()))?;
+            poll.poll(&mut events, ftp.poll_timeout())?;
             for event in events.iter() {
                 ftp.handle_event(event); // events of your own tokens are yours to handle
             }
-            ftp.handle_timeouts(Instant::now());
+            ftp.handle_timeouts();
             while let Some(done) = ftp.poll_completion() {
                 done.result?; // exactly one completion per operation
                 if done.op == listing {

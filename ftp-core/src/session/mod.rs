@@ -209,7 +209,7 @@ use std::time::Instant;
 pub use config::Config;
 pub use error::{LocalClose, OpError, ProtocolError, TimeoutKind, UsageError};
 pub use types::{
-    DataEvent, DataFailure, DataIntent, Direction, Event, Operation, Outcome, TlsIntent,
+    DataEvent, DataFailure, DataIntent, Direction, Event, ListPath, Operation, Outcome, TlsIntent,
     TransferKind, TransferRequest,
 };
 
@@ -600,6 +600,31 @@ impl Session {
     /// The features from the last successful `FEAT`, if any.
     pub fn features(&self) -> Option<&Features> {
         self.features.as_ref()
+    }
+
+    /// The listing to ask for when the caller wants parsed entries of `path`: `MLSD` when the
+    /// server's `FEAT` reply offers `MLST` (RFC 3659 §7.8: a server that implements `MLSD`
+    /// lists `MLST` in `FEAT`), else `LIST`, whose formats
+    /// [`listing::parse_list_line`](crate::listing::parse_list_line) parses. Before any
+    /// `FEAT` ([`Config::auto_feat`] off and no [`Operation::Feat`] run) it is `LIST`. One
+    /// decision for every driver's "entries" call; parse the result with
+    /// [`listing::parse_mlsx_line`](crate::listing::parse_mlsx_line) for `MLSD`.
+    ///
+    /// ```
+    /// use ftp_sansio::session::{Config, Session, TransferKind};
+    /// fn pick(now: std::time::Instant) {
+    ///     let s = Session::new(Config::default(), "127.0.0.1:21".parse().unwrap(), now);
+    ///     // Nothing known about the server yet: LIST.
+    ///     assert!(matches!(s.entries_listing(None), TransferKind::List(None)));
+    /// }
+    /// # let _ = pick;
+    /// ```
+    pub fn entries_listing(&self, path: Option<Vec<u8>>) -> TransferKind {
+        if self.features.as_ref().is_some_and(|f| f.contains("MLST")) {
+            TransferKind::Mlsd(path)
+        } else {
+            TransferKind::List(path)
+        }
     }
 
     /// Whether no operation is in flight and the session is open (`start` would not fail

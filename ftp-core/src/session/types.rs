@@ -535,3 +535,58 @@ pub enum Outcome {
     /// `QUIT` answered; the session is closed.
     Closed(Reply),
 }
+
+/// The optional path of a listing (`LIST`, `NLST`, `MLSD`): what the drivers' listing calls
+/// accept, so that the everyday cases need no type annotation.
+///
+/// | you write | the command |
+/// |---|---|
+/// | `None` | `NLST` (the current directory) |
+/// | `Some("pub")` or `"pub"` | `NLST pub` |
+/// | `name.as_slice()`, `&bytes[..]` (a `&[u8]`) | `NLST` + those bytes (names that are not UTF-8) |
+/// | `&String`, `&Vec<u8>` | the same |
+///
+/// Only `Option<&str>` is an `Option`, so a bare `None` needs no `None::<&str>`.
+///
+/// ```
+/// use ftp_sansio::session::ListPath;
+/// fn arg(p: impl ListPath) -> Option<Vec<u8>> { p.into_path() }
+/// assert_eq!(arg(None), None);
+/// assert_eq!(arg(Some("pub")), Some(b"pub".to_vec()));
+/// assert_eq!(arg("pub"), Some(b"pub".to_vec()));
+/// assert_eq!(arg(&b"d\xe9j\xe0"[..]), Some(b"d\xe9j\xe0".to_vec()));
+/// ```
+pub trait ListPath {
+    /// The path's bytes, `None` for none.
+    fn into_path(self) -> Option<Vec<u8>>;
+}
+
+impl ListPath for Option<&str> {
+    fn into_path(self) -> Option<Vec<u8>> {
+        self.map(|p| p.as_bytes().to_vec())
+    }
+}
+
+impl ListPath for &str {
+    fn into_path(self) -> Option<Vec<u8>> {
+        Some(self.as_bytes().to_vec())
+    }
+}
+
+impl ListPath for &String {
+    fn into_path(self) -> Option<Vec<u8>> {
+        Some(self.as_bytes().to_vec())
+    }
+}
+
+impl ListPath for &[u8] {
+    fn into_path(self) -> Option<Vec<u8>> {
+        Some(self.to_vec())
+    }
+}
+
+impl ListPath for &Vec<u8> {
+    fn into_path(self) -> Option<Vec<u8>> {
+        Some(self.clone())
+    }
+}

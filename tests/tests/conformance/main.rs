@@ -240,6 +240,7 @@ conformance! {
         failing_source_sends_abor,
         listing_limit_sends_abor,
         abort_sends_abor_before_closing_the_data_connection,
+        data_reset_is_the_same_failure_everywhere,
     ],
     pending: [],
     servers: [

@@ -140,7 +140,7 @@ impl Mio {
             now - start < BOUND,
             "mio: {what} did not complete within {BOUND:?}"
         );
-        let timeout = self.ftp.poll_timeout(now);
+        let timeout = self.ftp.poll_timeout();
         if let Some(s) = self.session {
             if self.ftp.pending(s) > 0 {
                 assert!(timeout.is_some(), "mio: {what} pending without a deadline");
@@ -151,7 +151,7 @@ impl Mio {
         for event in self.events.iter() {
             assert!(self.ftp.handle_event(event), "foreign token");
         }
-        self.ftp.handle_timeouts(Instant::now());
+        self.ftp.handle_timeouts();
         while let Some(c) = self.ftp.poll_completion() {
             self.done.push(c);
         }
@@ -166,7 +166,7 @@ impl Mio {
         for event in self.events.iter() {
             assert!(self.ftp.handle_event(event), "foreign token");
         }
-        self.ftp.handle_timeouts(Instant::now());
+        self.ftp.handle_timeouts();
         while let Some(c) = self.ftp.poll_completion() {
             self.done.push(c);
         }
@@ -242,7 +242,7 @@ impl Driver for Mio {
         };
         me.session = Some(s);
         // the greeting's deadline is reported to the loop at once
-        let wake = me.ftp.poll_timeout(Instant::now());
+        let wake = me.ftp.poll_timeout();
         assert!(wake.is_some(), "mio: no deadline while connecting");
         if let (Some(wake), Some(reply)) = (wake, setup.config.reply_timeout) {
             assert!(wake <= reply, "mio: woken after {wake:?}, beyond {reply:?}");

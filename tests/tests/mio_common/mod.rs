@@ -45,10 +45,7 @@ impl Loop {
 
     /// One round: poll (at most `cap`), hand over the events, timeouts, collect completions.
     pub fn turn(&mut self, cap: Duration) {
-        let wait = self
-            .ftp
-            .poll_timeout(Instant::now())
-            .map_or(cap, |d| d.min(cap));
+        let wait = self.ftp.poll_timeout().map_or(cap, |d| d.min(cap));
         self.poll.poll(&mut self.events, Some(wait)).expect("poll");
         self.wakeups += 1;
         for event in self.events.iter() {
@@ -58,7 +55,7 @@ impl Loop {
                 event.token()
             );
         }
-        self.ftp.handle_timeouts(Instant::now());
+        self.ftp.handle_timeouts();
         while let Some(c) = self.ftp.poll_completion() {
             assert!(
                 self.done.insert(c.op, c).is_none(),

@@ -179,12 +179,12 @@ impl MioClient {
     fn run(&mut self, mut f: impl FnMut(ftp_mio::Completion) -> bool) {
         let start = Instant::now();
         loop {
-            let wait = self.ftp.poll_timeout(Instant::now());
+            let wait = self.ftp.poll_timeout();
             self.poll.poll(&mut self.events, wait).unwrap();
             for event in self.events.iter() {
                 self.ftp.handle_event(event);
             }
-            self.ftp.handle_timeouts(Instant::now());
+            self.ftp.handle_timeouts();
             while let Some(done) = self.ftp.poll_completion() {
                 if f(done) {
                     return;

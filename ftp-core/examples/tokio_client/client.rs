@@ -64,8 +64,8 @@ use ftp_sansio::command::ProtLevel;
 use ftp_sansio::listing::{self, ListEntry, ParsedLine};
 use ftp_sansio::reply::Reply;
 use ftp_sansio::session::{
-    Config, DataEvent, DataFailure, DataIntent, Direction, Event, LocalClose, OpError, Operation,
-    Outcome, Session, TlsIntent, TransferKind, TransferRequest, UsageError,
+    Config, DataEvent, DataFailure, DataIntent, Direction, Event, ListPath, LocalClose, OpError,
+    Operation, Outcome, Session, TlsIntent, TransferKind, TransferRequest, UsageError,
 };
 use ftp_sansio::time::Timestamp;
 use ftp_sansio::tls::{
@@ -827,9 +827,12 @@ impl Client {
         }
     }
 
-    /// The names in a directory (ftplib's `nlst`).
-    pub async fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>, Error> {
-        let buf = self.listing_bytes(TransferKind::Nlst(opt(path))).await?;
+    /// The names in a directory (ftplib's `nlst`); `path`: `None`, `"dir"`, `&bytes[..]`
+    /// ([`ListPath`]).
+    pub async fn nlst(&mut self, path: impl ListPath) -> Result<Vec<String>, Error> {
+        let buf = self
+            .listing_bytes(TransferKind::Nlst(path.into_path()))
+            .await?;
         Ok(listing::list_lines(&buf)
             .filter_map(listing::parse_nlst_line)
             .map(|l| String::from_utf8_lossy(l).into_owned())
@@ -839,8 +842,10 @@ impl Client {
     /// A directory's entries from the human-readable listing, parsed by
     /// [`listing::parse_list`] (Unix, Windows, EPLF, VMS). Lines that carry no entry are
     /// skipped; a line no parser understands is [`Error::Unparsed`].
-    pub async fn list(&mut self, path: Option<&str>) -> Result<Vec<ListEntry>, Error> {
-        let buf = self.listing_bytes(TransferKind::List(opt(path))).await?;
+    pub async fn list(&mut self, path: impl ListPath) -> Result<Vec<ListEntry>, Error> {
+        let buf = self
+            .listing_bytes(TransferKind::List(path.into_path()))
+            .await?;
         let now = now_timestamp().ok_or_else(|| Error::Unparsed {
             line: "the system clock is outside the listing parser's range".into(),
         })?;
@@ -849,8 +854,10 @@ impl Client {
 
     /// A directory's entries from the machine-readable listing (RFC 3659), parsed by
     /// [`listing::parse_mlsd`].
-    pub async fn mlsd(&mut self, path: Option<&str>) -> Result<Vec<ListEntry>, Error> {
-        let buf = self.listing_bytes(TransferKind::Mlsd(opt(path))).await?;
+    pub async fn mlsd(&mut self, path: impl ListPath) -> Result<Vec<ListEntry>, Error> {
+        let buf = self
+            .listing_bytes(TransferKind::Mlsd(path.into_path()))
+            .await?;
         entries(listing::parse_mlsd(&buf))
     }
 
@@ -1663,10 +1670,6 @@ fn reply_of(outcome: Outcome) -> Result<Reply, Error> {
 
 fn unexpected(outcome: Outcome) -> Error {
     Error::Unexpected(Box::new(outcome))
-}
-
-fn opt(path: Option<&str>) -> Option<Vec<u8>> {
-    path.map(|p| p.as_bytes().to_vec())
 }
 
 fn entries<'a>(lines: impl Iterator<Item = ParsedLine<'a>>) -> Result<Vec<ListEntry>, Error> {

@@ -207,6 +207,15 @@ async fn every_operation(server: &dyn TestServer, passive: bool) {
         assert_eq!(file.size(), Some(data.len() as u64));
     }
 
+    // the listing the core picks (MLSD where FEAT offers MLST, else LIST), parsed
+    let picked = ftp.entries(None).await.unwrap();
+    let file = picked.iter().find(|e| e.name() == b"up.bin");
+    assert_eq!(
+        file.and_then(|e| e.size()),
+        Some(data.len() as u64),
+        "{picked:?}"
+    );
+
     ftp.rename("up.bin", "moved.bin").await.unwrap();
     assert_eq!(server.read_file("dir/moved.bin").unwrap(), data);
     ftp.delete("moved.bin").await.unwrap();

@@ -861,6 +861,23 @@ impl Client {
         entries(listing::parse_mlsd(&buf))
     }
 
+    /// A directory's entries through the listing the core picks
+    /// ([`Session::entries_listing`]: the machine-readable one when the server offers it,
+    /// else the human-readable one), parsed as [`Client::mlsd`] or [`Client::list`] does.
+    pub async fn entries(&mut self, path: impl ListPath) -> Result<Vec<ListEntry>, Error> {
+        self.settle().await?;
+        let kind = self.session.entries_listing(path.into_path());
+        let machine = matches!(kind, TransferKind::Mlsd(_));
+        let buf = self.listing_bytes(kind).await?;
+        if machine {
+            return entries(listing::parse_mlsd(&buf));
+        }
+        let now = now_timestamp().ok_or_else(|| Error::Unparsed {
+            line: "the system clock is outside the listing parser's range".into(),
+        })?;
+        entries(listing::parse_list(&buf, now))
+    }
+
     /// Downloads `path` in binary mode into `sink`, from byte `rest` on when given (resume).
     /// Returns the bytes received.
     pub async fn retrieve<W>(

@@ -128,6 +128,8 @@ pub(crate) struct Conn {
     tls: Option<TlsCtx>,
     /// The context given for an `AUTH TLS` not yet carried out.
     tls_offer: Option<TlsCtx>,
+    /// Opens passive data connections instead of a direct connect (a proxy, a tunnel).
+    connector: Option<DataConnector>,
     /// The data connection of the transfer in flight must run TLS (`PROT P`).
     data_tls: bool,
     session: Session,
@@ -146,6 +148,19 @@ pub(crate) struct Conn {
     /// The timeout given to socket reads/writes the last time it was set (avoids a system
     /// call per loop when it does not change).
     read_timeout: Option<Option<Duration>>,
+}
+
+/// Opens a passive data connection to the address the session names (the server's IP and
+/// the port it gave), within the timeout: for data through a proxy or a tunnel. See
+/// [`Ftp::set_data_connector`](crate::Ftp::set_data_connector).
+pub(crate) struct DataConnector(
+    pub(crate) Box<dyn FnMut(SocketAddr, Duration) -> io::Result<TcpStream> + Send>,
+);
+
+impl std::fmt::Debug for DataConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataConnector(..)")
+    }
 }
 
 fn now() -> Instant {
@@ -171,7 +186,7 @@ impl Conn {
     pub(crate) fn open(
         addrs: &[SocketAddr],
         connect_timeout: Option<Duration>,
-        mut config: Config,
+        config: Config,
         debuglevel: u8,
         implicit_tls: Option<TlsCtx>,
     ) -> Result<(Conn, Reply)> {
@@ -207,8 +222,22 @@ impl Conn {
                 });
             }
         };
-        let _ = control.set_nodelay(true);
         let peer = control.peer_addr()?;
+        Conn::over(control, peer, config, debuglevel, implicit_tls, None)
+    }
+
+    /// The session over an already connected control stream (see [`Conn::open`]); `peer` is
+    /// the FTP server's address (data connections go to its IP), `connector` opens passive
+    /// data connections instead of a direct connect (a proxy, a tunnel).
+    pub(crate) fn over(
+        control: TcpStream,
+        peer: SocketAddr,
+        mut config: Config,
+        debuglevel: u8,
+        implicit_tls: Option<TlsCtx>,
+        connector: Option<DataConnector>,
+    ) -> Result<(Conn, Reply)> {
+        let _ = control.set_nodelay(true);
         config.trace_replies = debuglevel > 0;
         let (control, session) = match &implicit_tls {
             None => (Sock::Plain(control), Session::new(config, peer, now())),
@@ -230,6 +259,7 @@ impl Conn {
             stream: None,
             control_error: None,
             last_op: "the greeting".to_owned(),
+            connector,
             debuglevel,
             read_timeout: None,
         };
@@ -244,6 +274,11 @@ impl Conn {
             Step::Completed(Err(e)) => Err(conn.op_error(e)),
             Step::Stream(_) => Err(Error::protocol("data stream during the greeting".into())),
         }
+    }
+
+    /// Passive data connections through `connector` from now on (`None`: direct).
+    pub(crate) fn set_connector(&mut self, connector: Option<DataConnector>) {
+        self.connector = connector;
     }
 
     pub(crate) fn session(&self) -> &Session {
@@ -472,7 +507,11 @@ impl Conn {
         if self.debuglevel >= 2 {
             log::info!("*data* connect {addr}");
         }
-        let ev = match TcpStream::connect_timeout(&addr, timeout) {
+        let attempt = match self.connector.as_mut() {
+            Some(connect) => (connect.0)(addr, timeout),
+            None => TcpStream::connect_timeout(&addr, timeout),
+        };
+        let ev = match attempt {
             Ok(s) => {
                 self.data = Data::Stream(Sock::Plain(s));
                 DataEvent::Connected

@@ -57,7 +57,7 @@ mod error;
 pub mod tls;
 
 use std::io::{self, BufRead, Read};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 pub use ftp_sansio;
@@ -235,6 +235,64 @@ impl Ftp {
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
         self.open((host, port))
+    }
+
+    /// Runs FTP over a control connection you opened yourself (through a SOCKS or HTTP
+    /// `CONNECT` proxy, an SSH port forward, a socket with options of your own) and reads
+    /// the greeting. `server` is the FTP server's address as the server sees it: passive
+    /// data connections go to its IP and the port the server names, directly or through
+    /// your [`set_data_connector`](Ftp::set_data_connector) (needed when only the proxy can
+    /// reach the server). Active mode listens on the stream's local address, so through a
+    /// proxy use passive mode (the default).
+    ///
+    /// ```no_run
+    /// use ftp_blocking::{Config, Ftp};
+    /// use std::net::TcpStream;
+    /// let server = "192.0.2.7:21".parse().unwrap();
+    /// let stream = TcpStream::connect(server)?; // or a tunnel's stream
+    /// let mut ftp = Ftp::connect_stream(stream, server, Config::default())?;
+    /// ftp.login("anonymous", "")?;
+    /// # Ok::<(), ftp_blocking::Error>(())
+    /// ```
+    pub fn connect_stream(stream: TcpStream, server: SocketAddr, config: Config) -> Result<Ftp> {
+        let mut ftp = Ftp {
+            config,
+            ..Ftp::new()
+        };
+        let (conn, welcome) = Conn::over(
+            stream,
+            server,
+            ftp.config.clone(),
+            ftp.debuglevel,
+            None,
+            None,
+        )?;
+        ftp.conn = Some(conn);
+        ftp.welcome = Some(welcome);
+        Ok(ftp)
+    }
+
+    /// Opens passive data connections with `connect(address, timeout)` instead of a direct
+    /// TCP connect: the address is the server's IP and the port its `229`/`227` reply
+    /// named. For data through the same proxy or tunnel as the control connection
+    /// ([`connect_stream`](Ftp::connect_stream)). Applies to the open connection.
+    ///
+    /// ```no_run
+    /// use std::net::TcpStream;
+    /// let mut ftp = ftp_blocking::Ftp::connect("127.0.0.1:21")?;
+    /// ftp.set_data_connector(|addr, timeout| {
+    ///     // e.g. ask your SOCKS proxy for `addr`; here: a direct connect
+    ///     TcpStream::connect_timeout(&addr, timeout)
+    /// })?;
+    /// # Ok::<(), ftp_blocking::Error>(())
+    /// ```
+    pub fn set_data_connector(
+        &mut self,
+        connect: impl FnMut(SocketAddr, Duration) -> std::io::Result<TcpStream> + Send + 'static,
+    ) -> Result<()> {
+        self.conn()?
+            .set_connector(Some(conn::DataConnector(Box::new(connect))));
+        Ok(())
     }
 
     fn open<A: ToSocketAddrs>(&mut self, addr: A) -> Result<Reply> {

@@ -67,3 +67,69 @@ fn listing_calls_take_a_bare_none() {
     let raw = server.raw_commands();
     assert!(raw.iter().any(|c| c == b"LIST d\xe9j\xe0"), "{raw:?}");
 }
+
+/// A one-connection TCP forwarder, standing in for a proxy: connections to its address
+/// reach `to`.
+fn forwarder(to: std::net::SocketAddr) -> std::net::SocketAddr {
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (client, _) = listener.accept().unwrap();
+        let server = TcpStream::connect(to).unwrap();
+        let pipe = |mut a: TcpStream, mut b: TcpStream| {
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut a, &mut b);
+                let _ = b.shutdown(std::net::Shutdown::Write);
+            })
+        };
+        pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+        pipe(server, client);
+    });
+    addr
+}
+
+#[test]
+fn a_control_stream_of_your_own_and_a_data_connector() {
+    use ftp_tests::{LocalServer, TestServer, PASSWORD, USER};
+    use std::sync::{Arc, Mutex};
+
+    let server = LocalServer::start();
+    server.write_file("hello.txt", b"hello").unwrap();
+    // The control connection goes through the "proxy"; the session is told the server.
+    let proxy = forwarder(server.addr());
+    let stream = std::net::TcpStream::connect(proxy).unwrap();
+    let mut ftp = Ftp::connect_stream(stream, server.addr(), Default::default()).unwrap();
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    ftp.set_data_connector(move |addr, timeout| {
+        log.lock().unwrap().push(addr);
+        std::net::TcpStream::connect_timeout(&addr, timeout)
+    })
+    .unwrap();
+    ftp.login(USER, PASSWORD).unwrap();
+    let mut got = Vec::new();
+    ftp.retrbinary(
+        "RETR hello.txt",
+        |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        },
+        8192,
+        None,
+    )
+    .unwrap();
+    assert_eq!(got, b"hello");
+    assert_eq!(ftp.nlst(None).unwrap(), ["hello.txt"]);
+    let asked = asked.lock().unwrap();
+    assert_eq!(
+        asked.len(),
+        2,
+        "one data connection per transfer: {asked:?}"
+    );
+    // Data goes to the server's IP, never to the proxy's address.
+    assert!(asked
+        .iter()
+        .all(|a| a.ip() == server.addr().ip() && *a != proxy));
+    ftp.quit().unwrap();
+}

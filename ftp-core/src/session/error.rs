@@ -128,7 +128,7 @@ pub enum LocalClose {
 
 impl LocalClose {
     /// The reason for a control connection that failed with `e`: with the `tls` feature a
-    /// TLS layer's failure inside it ([`crate::tls`]) is [`LocalClose::Tls`]; anything else
+    /// TLS layer's failure inside it (the `tls` module) is [`LocalClose::Tls`]; anything else
     /// [`LocalClose::Io`] with the error's kind. What drivers give
     /// [`Session::handle_close`](super::Session::handle_close) when a control read or write
     /// fails.

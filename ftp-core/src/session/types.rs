@@ -341,7 +341,7 @@ impl DataFailure {
     }
 
     /// [`from_io_kind`](Self::from_io_kind) for a whole error: with the `tls` feature a
-    /// TLS layer's error carried inside it ([`crate::tls`]) is classified first (a bad
+    /// TLS layer's error carried inside it (the `tls` module) is classified first (a bad
     /// record, an alert, a certificate: [`Tls`](Self::Tls)). What drivers call for a data
     /// socket's error.
     ///

@@ -107,7 +107,10 @@ impl MioClient {
         let start = Instant::now();
         loop {
             let wait = self.ftp.poll_timeout();
-            self.poll.poll(&mut self.events, wait).unwrap();
+            if let Err(e) = self.poll.poll(&mut self.events, wait) {
+                // A signal (EINTR) ends a wait early: the loop goes round again.
+                assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
+            }
             for event in self.events.iter() {
                 self.ftp.handle_event(event);
             }

@@ -43,7 +43,11 @@
 //!
 //! let mut events = Events::with_capacity(128);
 //! while !ftp.is_empty() {
-//!     poll.poll(&mut events, ftp.poll_timeout())?;
+//!     if let Err(e) = poll.poll(&mut events, ftp.poll_timeout()) {
+//!         if e.kind() != std::io::ErrorKind::Interrupted {
+//!             return Err(e.into()); // a signal (EINTR) only ends the wait early
+//!         }
+//!     }
 //!     for event in events.iter() {
 //!         ftp.handle_event(event);
 //!     }

@@ -12,6 +12,73 @@ use std::path::{Path, PathBuf};
 
 use ftp_tests::{LocalServer, TestServer};
 
+/// The tokio example's client, as a user who copies `client.rs` into a crate has it.
+#[path = "../../ftp-core/examples/tokio_client/client.rs"]
+#[allow(dead_code)]
+mod client;
+
+mod tokio_snippet {
+    use super::*;
+
+    // README-BEGIN tokio
+    use crate::client::Client; // ftp-core/examples/tokio_client/client.rs, copied into your crate
+    use ftp_sansio::session::Config;
+    use ftp_sansio::tls::TlsConfig;
+
+    /// Explicit FTPS, a typed MLSD listing, a download into any `AsyncWrite` and an upload
+    /// from any `AsyncRead`, on tokio.
+    async fn sync_readme(
+        addr: &str,
+        host: &str,
+        (user, password): (&str, &str),
+        tls: &TlsConfig,
+    ) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        let (mut ftp, _welcome) = Client::connect(addr, Config::default()).await?;
+        ftp.auth_tls(tls, host).await?; // AUTH TLS before the password goes out
+        ftp.login(user, password).await?;
+        ftp.prot_p().await?; // protected data connections, resuming the control session
+        for entry in ftp.mlsd(None).await? {
+            println!("{} {:?}", entry.name_lossy(), entry.size());
+        }
+        let mut readme = Vec::new(); // or a tokio::fs::File
+        ftp.retrieve("README", &mut readme, None).await?; // Some(offset) resumes (REST)
+        ftp.store("copy-of-README", &mut &readme[..]).await?;
+        ftp.quit().await?;
+        Ok(readme)
+    }
+    // README-END
+
+    #[test]
+    fn tokio_snippet_runs_over_ftps() {
+        use ftp_tests::tls::{LocalFtps, LIBUNFTP_AUTH_RACE};
+        let ftps = LocalFtps::start();
+        ftps.server.write_file("README", b"read me\n").unwrap();
+        let tls = TlsConfig::builder()
+            .add_root_pem(ftps.cert.cert_pem())
+            .unwrap()
+            .build()
+            .unwrap();
+        let addr = format!("localhost:{}", ftps.server.addr().port());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut tries = 0;
+        let readme = loop {
+            let login = (ftp_tests::USER, ftp_tests::PASSWORD);
+            match rt.block_on(sync_readme(&addr, "localhost", login, &tls)) {
+                Err(e) if tries < 5 && e.to_string().contains(LIBUNFTP_AUTH_RACE) => tries += 1,
+                other => break other.unwrap(),
+            }
+        };
+        assert_eq!(readme, b"read me\n");
+        assert_eq!(
+            std::fs::read(ftps.server.local_path("copy-of-README")).unwrap(),
+            b"read me\n"
+        );
+    }
+}
+
 mod blocking {
     use super::*;
 
@@ -125,7 +192,11 @@ mod many {
         let mut names = Vec::new();
         let mut events = Events::with_capacity(128);
         while !ftp.is_empty() {
-            poll.poll(&mut events, ftp.poll_timeout())?;
+            if let Err(e) = poll.poll(&mut events, ftp.poll_timeout()) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e.into()); // a signal (EINTR) only ends the wait early
+                }
+            }
             for event in events.iter() {
                 ftp.handle_event(event); // events of your own tokens are yours to handle
             }
@@ -317,7 +388,7 @@ fn rust_blocks(markdown: &str) -> Vec<(usize, String)> {
 fn readme_blocks_are_the_tested_ones() {
     let bodies = marked_bodies();
     let names: Vec<&str> = bodies.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["blocking", "ftps", "mio", "sansio"]);
+    assert_eq!(names, ["tokio", "blocking", "ftps", "mio", "sansio"]);
     let mut used = vec![false; bodies.len()];
     let mut problems = Vec::new();
     for readme in READMES {

@@ -996,8 +996,11 @@ impl Client {
     /// core's rule: nothing goes on in clear text). Returns the server's agreement.
     pub async fn auth_tls(&mut self, tls: &TlsConfig, host: &str) -> Result<Reply, Error> {
         self.settle().await?;
-        self.tls = Some(TlsContext::new(tls, host).map_err(Error::TlsConfig)?);
+        let ctx = TlsContext::new(tls, host).map_err(Error::TlsConfig)?;
+        // The session may refuse (TLS already runs): the context in use stays until it has
+        // accepted the operation.
         self.start(Operation::AuthTls, Pending::Command)?;
+        self.tls = Some(ctx);
         reply_of(self.run(&mut NoEnd::None).await?)
     }
 

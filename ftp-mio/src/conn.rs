@@ -46,6 +46,8 @@ struct Current {
     auth_tls: bool,
     /// A login: when it fails, the operations queued behind it are cancelled.
     login: bool,
+    /// The operation as errors name it (the core's `Display`: secrets masked).
+    what: String,
 }
 
 /// A session's TLS side (feature `tls`); without the feature no value exists.
@@ -152,6 +154,7 @@ impl Conn {
                 local_error: None,
                 auth_tls: false,
                 login: false,
+                what: "the greeting".to_owned(),
             }),
             data: Data::None,
             pump: Pump::default(),
@@ -352,6 +355,7 @@ impl Conn {
     fn start(&mut self, sh: &mut Shared, now: Instant, q: Queued) {
         let auth_tls = matches!(q.operation, Operation::AuthTls);
         let login = matches!(q.operation, Operation::Login { .. });
+        let what = q.operation.to_string();
         match self.core.start(now, q.operation) {
             Ok(()) => {
                 if q.end.is_some() {
@@ -363,6 +367,7 @@ impl Conn {
                     local_error: None,
                     auth_tls,
                     login,
+                    what,
                 });
             }
             Err(e) => sh.completions.push_back(Completion {
@@ -394,6 +399,7 @@ impl Conn {
                     local_error: None,
                     auth_tls: false,
                     login: false,
+                    what: "ABOR".to_owned(),
                 });
                 new_op
             }
@@ -511,7 +517,10 @@ impl Conn {
                     reply,
                 }
             } else {
-                Error::Op(e)
+                Error::Op {
+                    error: e,
+                    context: Some(format!("{} on {}", cur.what, self.core.control_peer())),
+                }
             }
         });
         // (A login that closed the session leaves the queue to the close: `Closed` each.)

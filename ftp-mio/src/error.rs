@@ -14,7 +14,7 @@ use ftp_sansio::session::{OpError, UsageError};
 /// ```
 /// use ftp_mio::Error;
 /// use ftp_sansio::session::OpError;
-/// let e = Error::Op(OpError::ConnectionClosed);
+/// let e = Error::from(OpError::ConnectionClosed);
 /// assert!(e.is_fatal());
 /// assert_eq!(e.to_string(), "control connection closed by the server");
 /// let e = Error::BufferFull { limit: 1024 };
@@ -24,9 +24,16 @@ use ftp_sansio::session::{OpError, UsageError};
 pub enum Error {
     /// The server (or the protocol core judging its replies) failed the operation: a negative
     /// reply, a broken data connection, a timeout, a truncated download, ... See
-    /// [`OpError`] and [`OpError::is_fatal`].
-    #[error(transparent)]
-    Op(OpError),
+    /// [`OpError`] and [`OpError::is_fatal`]. `context` names the operation, its argument
+    /// and the server (`RETR pub/f.txt on 192.0.2.7:21`, passwords never), as the message
+    /// starts with.
+    #[error("{}{error}", context.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
+    Op {
+        /// The session's verdict.
+        error: OpError,
+        /// What failed, and on which server (set for every completion of an operation).
+        context: Option<String>,
+    },
     /// The control connection failed locally: the non-blocking connect was refused or timed
     /// out, or a read or write returned an error. The session is closed.
     #[error("control connection: {0}")]
@@ -96,7 +103,7 @@ impl Error {
     /// ```
     pub fn is_fatal(&self) -> bool {
         match self {
-            Error::Op(e) => e.is_fatal(),
+            Error::Op { error, .. } => error.is_fatal(),
             Error::Io(_) | Error::TlsUnsupported | Error::Tls { .. } | Error::NoSuchSession => true,
             Error::Usage(u) => *u == UsageError::Closed,
             Error::Local(_)
@@ -113,12 +120,12 @@ impl Error {
     /// use ftp_sansio::reply::{Code, Reply};
     /// use ftp_sansio::session::OpError;
     /// let r = Reply::from_lines(Code::new(550).unwrap(), &[b"550 No such file"]);
-    /// let e = ftp_mio::Error::Op(OpError::Permanent(r));
+    /// let e = ftp_mio::Error::from(OpError::Permanent(r));
     /// assert_eq!(e.reply().unwrap().code().get(), 550);
     /// ```
     pub fn reply(&self) -> Option<&ftp_sansio::reply::Reply> {
         match self {
-            Error::Op(e) => e.reply(),
+            Error::Op { error, .. } => error.reply(),
             Error::Tls { reply, .. } => reply.as_ref(),
             _ => None,
         }
@@ -127,7 +134,10 @@ impl Error {
 
 impl From<OpError> for Error {
     fn from(e: OpError) -> Self {
-        Error::Op(e)
+        Error::Op {
+            error: e,
+            context: None,
+        }
     }
 }
 

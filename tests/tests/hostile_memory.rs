@@ -123,7 +123,13 @@ fn mio_cases() {
         ftp.connect(server.addr(), config()).unwrap();
         let c = mio_one(&mut ftp, &mut poll);
         assert!(
-            matches!(c.result, Err(ftp_mio::Error::Op(OpError::Protocol(_)))),
+            matches!(
+                c.result,
+                Err(ftp_mio::Error::Op {
+                    error: OpError::Protocol(_),
+                    ..
+                })
+            ),
             "{:?}",
             c.result
         );

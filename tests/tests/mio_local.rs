@@ -163,7 +163,10 @@ fn negative_replies_are_typed_errors_and_the_session_goes_on() {
     let login = l.ftp.login(bad, USER, "wrong").unwrap();
     let [_, c] = <[_; 2]>::try_from(l.wait_all(&[g, login])).unwrap();
     match c.result {
-        Err(Error::Op(OpError::Permanent(r))) => assert_eq!(r.code().get(), 530),
+        Err(Error::Op {
+            error: OpError::Permanent(r),
+            ..
+        }) => assert_eq!(r.code().get(), 530),
         other => panic!("{other:?}"),
     }
 
@@ -190,7 +193,7 @@ fn negative_replies_are_typed_errors_and_the_session_goes_on() {
     assert_eq!(done[0].data.as_deref(), Some(&b""[..]));
     assert!(matches!(
         &done[1].result,
-        Err(Error::Op(OpError::Permanent(r))) if r.code().get() == 550
+        Err(Error::Op { error: OpError::Permanent(r), .. }) if r.code().get() == 550
     ));
     assert!(done[2].result.as_ref().unwrap_err().reply().is_some());
     assert!(
@@ -449,7 +452,13 @@ fn a_session_whose_server_disconnects_mid_transfer_fails_alone() {
     assert!(
         matches!(
             err,
-            Error::Op(OpError::ConnectionClosed) | Error::Op(OpError::Truncated { .. })
+            Error::Op {
+                error: OpError::ConnectionClosed,
+                ..
+            } | Error::Op {
+                error: OpError::Truncated { .. },
+                ..
+            }
         ),
         "{err:?}"
     );
@@ -483,7 +492,10 @@ fn abort_a_running_download() {
     assert_eq!(l.ftp.abort(s).unwrap(), get);
     let c = l.wait(get);
     assert!(
-        matches!(c.result, Ok(Outcome::Aborted { .. }) | Err(Error::Op(_))),
+        matches!(
+            c.result,
+            Ok(Outcome::Aborted { .. }) | Err(Error::Op { error: _, .. })
+        ),
         "{c:?}"
     );
     // libunftp answers ABOR with `226 Closed data channel` and sends the aborted transfer's
@@ -560,7 +572,10 @@ fn a_silent_server_times_out_by_the_reported_deadline() {
     assert!(
         matches!(
             c.result,
-            Err(Error::Op(OpError::Timeout(TimeoutKind::Reply)))
+            Err(Error::Op {
+                error: OpError::Timeout(TimeoutKind::Reply),
+                ..
+            })
         ),
         "{:?}",
         c.result
@@ -782,7 +797,10 @@ fn a_failed_login_cancels_what_was_queued_behind_it() {
     all.extend(&queued);
     let done = l.wait_all(&all);
     match &done[1].result {
-        Err(Error::Op(OpError::Permanent(r))) => assert_eq!(r.code().get(), 530),
+        Err(Error::Op {
+            error: OpError::Permanent(r),
+            ..
+        }) => assert_eq!(r.code().get(), 530),
         other => panic!("{other:?}"),
     }
     for c in &done[2..] {
@@ -877,11 +895,14 @@ fn a_truncated_download_into_a_buffer_is_an_error() {
     assert!(
         matches!(
             c.result,
-            Err(Error::Op(OpError::Truncated {
-                expected: 100_000,
-                received: 40_000,
+            Err(Error::Op {
+                error: OpError::Truncated {
+                    expected: 100_000,
+                    received: 40_000,
+                    ..
+                },
                 ..
-            }))
+            })
         ),
         "{:?}",
         c.result
@@ -902,7 +923,10 @@ fn an_operation_queued_behind_a_dropped_login_fails() {
     assert!(done[0].result.is_ok());
     assert!(matches!(
         done[1].result,
-        Err(Error::Op(OpError::ConnectionClosed))
+        Err(Error::Op {
+            error: OpError::ConnectionClosed,
+            ..
+        })
     ));
     assert!(
         matches!(done[2].result, Err(Error::Usage(UsageError::Closed))),
@@ -962,4 +986,30 @@ fn the_listing_limit_and_a_ten_mib_line() {
     let head = hostile_common::TEN_MIB_HEAD;
     assert_eq!(data.len(), head.len() + (10 << 20));
     assert!(data.starts_with(head) && data[head.len()..].iter().all(|&b| b == b'n'));
+}
+
+#[test]
+fn errors_name_the_operation_and_the_server() {
+    // Issue 16: `permanent failure: 550 ...` alone said neither what nor where.
+    let server = LocalServer::start();
+    let mut l = Loop::new(1);
+    let s = open(&mut l, &server, USER, PASSWORD);
+    let get = l.ftp.retrieve_to_vec(s, "no/such-file.txt", 1024).unwrap();
+    let login = l.ftp.login(s, USER, "not-the-password-xyz").unwrap();
+    let done = l.wait_all(&[get, login]);
+    let text = done[0].result.as_ref().unwrap_err().to_string();
+    let want = format!(
+        "RETR no/such-file.txt on {}: permanent failure: 5",
+        server.addr()
+    );
+    assert!(text.starts_with(&want), "{text}");
+    let text = done[1].result.as_ref().unwrap_err().to_string();
+    assert!(
+        text.starts_with(&format!("USER {USER} / PASS ******** on ")),
+        "{text}"
+    );
+    assert!(!text.contains("not-the-password-xyz"), "{text}");
+    let quit = l.ftp.quit(s).unwrap();
+    l.wait(quit);
+    l.drain();
 }

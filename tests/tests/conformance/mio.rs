@@ -79,7 +79,7 @@ fn failure(e: Error) -> Verdict {
         _ => None,
     };
     let (class, fatal) = match &e {
-        Error::Op(op) => return Verdict::op(op.clone()),
+        Error::Op { error: op, .. } => return Verdict::op(op.clone()),
         Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => (Class::Timeout, true),
         Error::Io(_) => (Class::Io, true),
         Error::Local(_) => (Class::Io, false),

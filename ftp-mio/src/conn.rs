@@ -263,11 +263,11 @@ impl Conn {
     }
 
     fn control_failed(&mut self, now: Instant, e: io::Error) {
-        let kind = e.kind();
+        let reason = LocalClose::from_io(&e);
         if self.control_error.is_none() {
             self.control_error = Some(e);
         }
-        self.core.handle_close(now, LocalClose::Io(kind));
+        self.core.handle_close(now, reason);
     }
 
     /// Writes pending control bytes until the socket would block.

@@ -355,15 +355,20 @@ fn part_path(local: &Path, suffix: &str) -> PathBuf {
 /// complete file. With `resume`, continues what `part` holds (`REST`); a complete `local`
 /// without a `part` is left as it is. The `.part` file is created only once the server has
 /// opened the download, so a missing remote file leaves nothing; an interrupted download
-/// keeps `part` ([`CliError::Interrupted`]).
+/// keeps `part` ([`CliError::Interrupted`]). `known_size`: the size a listing already gave
+/// (the mirror's): then no `SIZE` round trip is spent.
 fn download(
     ftp: &mut Ftp,
     remote: &str,
     local: &Path,
     part: &Path,
     resume: bool,
+    known_size: Option<u64>,
 ) -> Result<Got, CliError> {
-    let size = ftp.size(remote).ok();
+    let size = match known_size {
+        Some(s) => Some(s),
+        None => ftp.size(remote).ok(),
+    };
     let mut have = 0;
     if resume {
         match fs::metadata(part) {
@@ -544,7 +549,7 @@ fn cmd_get(o: &Options) -> Result<(), CliError> {
     };
     let part = part_path(&local, ".part");
     let mut ftp = open(&url, url.directory(), o)?;
-    match download(&mut ftp, name, &local, &part, o.resume)? {
+    match download(&mut ftp, name, &local, &part, o.resume, None)? {
         Got::AlreadyComplete(n) => eprintln!("{}: already complete ({n} bytes)", local.display()),
         Got::Received(n) => eprintln!("{}: {n} bytes received", local.display()),
     }
@@ -789,7 +794,7 @@ fn mirror_file(
     // Into a temporary name first: an interrupted run never leaves a half file that a later
     // run would take as complete. (Not `NAME.part`, which a remote file may be called.)
     let part = part_path(target, ".ftp-part");
-    let moved = match download(ftp, remote_path, target, &part, false) {
+    let moved = match download(ftp, remote_path, target, &part, false, e.size) {
         Ok(Got::Received(n) | Got::AlreadyComplete(n)) => n,
         Err(err) => {
             let _ = fs::remove_file(&part);
@@ -984,6 +989,44 @@ mod tests {
         assert_eq!(fs::read(&c).unwrap(), b"gamma\n");
     }
 
+    /// Issue 15: where MLSD gives sizes and exact times, the mirror spends no round trip per
+    /// file on `SIZE` or `MDTM`: per file only the data connection and `RETR`.
+    #[test]
+    fn mirror_asks_nothing_the_listing_answered() {
+        use ftp_tests::fault::{download, listing, reply, well_behaved, FaultServer};
+        let data = payload(5000, 3);
+        let server = FaultServer::start(
+            well_behaved()
+                .on(
+                    "FEAT",
+                    reply("211-Features:\n EPSV\n MLST type*;size*;modify*;\n211 End"),
+                )
+                .on(
+                    "MLSD",
+                    listing(&[
+                        b"type=file;size=5000;modify=20240102030405; one.bin",
+                        b"type=file;size=5000;modify=20240102030406; two.bin",
+                    ]),
+                )
+                .on("RETR", download(&data)),
+        );
+        let mut ftp = Ftp::connect(server.addr()).unwrap();
+        ftp.login("u", "p").unwrap();
+        let target = tempfile::tempdir().unwrap();
+        let mut stats = MirrorStats::default();
+        mirror(&mut ftp, "tree", target.path(), &mut stats).unwrap();
+        assert_eq!(stats.downloaded, 2, "{stats:?}");
+        assert_eq!(fs::read(target.path().join("two.bin")).unwrap(), data);
+        let sent = server.commands();
+        assert!(
+            !sent
+                .iter()
+                .any(|c| c.starts_with("SIZE") || c.starts_with("MDTM")),
+            "{sent:?}"
+        );
+        assert_eq!(sent.iter().filter(|c| c.starts_with("RETR")).count(), 2);
+    }
+
     #[test]
     fn mirror_refuses_escaping_names_and_symlinks() {
         let server = LocalServer::start();
@@ -1056,41 +1099,49 @@ mod tests {
         // a partial earlier download
         fs::write(&part, &data[..123_456]).unwrap();
         let mut ftp = login(&server);
-        let got = download(&mut ftp, "dl.bin", &local, &part, true).unwrap();
+        let got = download(&mut ftp, "dl.bin", &local, &part, true, None).unwrap();
         assert_eq!(got, Got::Received((data.len() - 123_456) as u64));
         assert_eq!(fs::read(&local).unwrap(), data);
         assert!(!part.exists());
         // complete: nothing to do
-        let got = download(&mut ftp, "dl.bin", &local, &part, true).unwrap();
+        let got = download(&mut ftp, "dl.bin", &local, &part, true, None).unwrap();
         assert_eq!(got, Got::AlreadyComplete(data.len() as u64));
         // a .part longer than the remote file: refused, untouched
         fs::write(&part, payload(600_000, 3)).unwrap();
-        assert!(download(&mut ftp, "dl.bin", &local, &part, true).is_err());
+        assert!(download(&mut ftp, "dl.bin", &local, &part, true, None).is_err());
         assert_eq!(fs::metadata(&part).unwrap().len(), 600_000);
         fs::remove_file(&part).unwrap();
         // a different file under the final name is not taken for a partial one
         fs::write(&local, b"other").unwrap();
-        assert!(download(&mut ftp, "dl.bin", &local, &part, true).is_err());
+        assert!(download(&mut ftp, "dl.bin", &local, &part, true, None).is_err());
         assert_eq!(fs::read(&local).unwrap(), b"other");
         // without --continue the file is replaced
-        let got = download(&mut ftp, "dl.bin", &local, &part, false).unwrap();
+        let got = download(&mut ftp, "dl.bin", &local, &part, false, None).unwrap();
         assert_eq!(got, Got::Received(data.len() as u64));
         assert_eq!(fs::read(&local).unwrap(), data);
         // a symbolic link planted under the .part name is replaced, never written through
         let outside = dir.path().join("outside.txt");
         fs::write(&outside, b"untouched").unwrap();
         std::os::unix::fs::symlink(&outside, &part).unwrap();
-        let got = download(&mut ftp, "dl.bin", &local, &part, false).unwrap();
+        let got = download(&mut ftp, "dl.bin", &local, &part, false, None).unwrap();
         assert_eq!(got, Got::Received(data.len() as u64));
         assert_eq!(fs::read(&outside).unwrap(), b"untouched");
         std::os::unix::fs::symlink(&outside, &part).unwrap();
-        assert!(download(&mut ftp, "dl.bin", &local, &part, true).is_err());
+        assert!(download(&mut ftp, "dl.bin", &local, &part, true, None).is_err());
         assert_eq!(fs::read(&outside).unwrap(), b"untouched");
         fs::remove_file(&part).unwrap();
         // a missing remote file leaves nothing
         let missing = dir.path().join("missing.bin");
         let missing_part = part_path(&missing, ".part");
-        let err = download(&mut ftp, "missing.bin", &missing, &missing_part, false).unwrap_err();
+        let err = download(
+            &mut ftp,
+            "missing.bin",
+            &missing,
+            &missing_part,
+            false,
+            None,
+        )
+        .unwrap_err();
         assert!(err.to_string().starts_with("RETR missing.bin: "), "{err}");
         assert!(!missing.exists() && !missing_part.exists());
         assert_eq!(ftp.pwd().unwrap(), "/");

@@ -630,7 +630,12 @@ struct MirrorStats {
     failed: usize,
     dirs: usize,
     bytes: u64,
+    /// Downloads cut part way and resumed (`REST`) on the same connection.
+    resumed: usize,
 }
+
+/// How many times a file cut part way is resumed before the mirror gives up on it.
+const RESUME_ATTEMPTS: usize = 3;
 
 impl MirrorStats {
     /// Reports a failure that does not stop the mirror.
@@ -794,14 +799,28 @@ fn mirror_file(
     // Into a temporary name first: an interrupted run never leaves a half file that a later
     // run would take as complete. (Not `NAME.part`, which a remote file may be called.)
     let part = part_path(target, ".ftp-part");
-    let moved = match download(ftp, remote_path, target, &part, false, e.size) {
-        Ok(Got::Received(n) | Got::AlreadyComplete(n)) => n,
-        Err(err) => {
-            let _ = fs::remove_file(&part);
-            return Err(match err {
-                CliError::Interrupted { cause, .. } => *cause,
-                other => other,
-            });
+    let mut resume = false;
+    let mut attempts = 0;
+    let moved = loop {
+        match download(ftp, remote_path, target, &part, resume, e.size) {
+            Ok(Got::Received(n) | Got::AlreadyComplete(n)) => break n,
+            // Cut part way (a data connection reset, a 426) on a session that is still up:
+            // a transient failure. Resume from what the part file holds.
+            Err(CliError::Interrupted { have, cause, .. })
+                if attempts < RESUME_ATTEMPTS && ftp.is_connected() =>
+            {
+                attempts += 1;
+                stats.resumed += 1;
+                eprintln!("mirror: {remote_path}: {cause}; resuming at byte {have}");
+                resume = true;
+            }
+            Err(err) => {
+                let _ = fs::remove_file(&part);
+                return Err(match err {
+                    CliError::Interrupted { cause, .. } => *cause,
+                    other => other,
+                });
+            }
         }
     };
     if let Some(secs) = e.mtime {
@@ -832,13 +851,14 @@ fn cmd_mirror(o: &Options) -> Result<(), CliError> {
     let mut stats = MirrorStats::default();
     let result = mirror(&mut ftp, "", Path::new(local), &mut stats);
     eprintln!(
-        "mirror: {} downloaded ({}), {} up to date, {} refused, {} failed, {} directories",
+        "mirror: {} downloaded ({}), {} up to date, {} refused, {} failed, {} directories, {} resumed",
         stats.downloaded,
         human(stats.bytes as f64),
         stats.skipped,
         stats.refused,
         stats.failed,
-        stats.dirs
+        stats.dirs,
+        stats.resumed
     );
     result?;
     ftp.quit().ok();
@@ -1025,6 +1045,31 @@ mod tests {
             "{sent:?}"
         );
         assert_eq!(sent.iter().filter(|c| c.starts_with("RETR")).count(), 2);
+    }
+
+    /// Issue 15: a download cut part way is resumed with `REST` from what arrived, and the
+    /// file ends byte-identical. The cut is made by the link simulator.
+    #[test]
+    fn mirror_resumes_a_cut_download() {
+        use ftp_tests::link::{Fault, Link, Target};
+        let server = LocalServer::start();
+        let big = payload(3 << 20, 11);
+        server.write_file("tree/big.bin", &big).unwrap();
+        // The listing is data connection 0, the first download 1: cut it after 1 MiB.
+        let link = Link::builder(server.addr())
+            .fault(Target::Data(1), Fault::Cut { after: 1 << 20 })
+            .start()
+            .unwrap();
+        let mut ftp = Ftp::connect(link.addr()).unwrap();
+        ftp.login(server.user(), server.password()).unwrap();
+        let target = tempfile::tempdir().unwrap();
+        let mut stats = MirrorStats::default();
+        mirror(&mut ftp, "tree", target.path(), &mut stats).unwrap();
+        assert_eq!((stats.downloaded, stats.failed), (1, 0), "{stats:?}");
+        assert_eq!(stats.resumed, 1, "{stats:?}");
+        assert_eq!(fs::read(target.path().join("big.bin")).unwrap(), big);
+        assert!(!target.path().join("big.bin.ftp-part").exists());
+        assert_eq!(link.stats().cuts, 1);
     }
 
     #[test]

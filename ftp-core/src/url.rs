@@ -53,8 +53,8 @@
 //! ```
 
 use core::fmt;
+use core::net::Ipv6Addr;
 use core::str::FromStr;
-use std::net::Ipv6Addr;
 
 /// The scheme of an [`FtpUrl`].
 ///

@@ -221,14 +221,15 @@ impl TlsConfig {
 /// a function returning the driver's error).
 ///
 /// ```no_run
-/// use ftp_sansio::tls::{TlsConfig, TlsVersions};
-/// let pem = std::fs::read("server-ca.pem")?;
-/// let tls = TlsConfig::builder()
-///     .without_webpki_roots()        // trust only this CA
-///     .add_root_pem(&pem)?
-///     .versions(TlsVersions::Any)
-///     .build()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// use ftp_sansio::tls::{TlsConfig, TlsConfigError, TlsVersions};
+/// /// `pem`: your CA's certificate, read by the caller.
+/// fn only_my_ca(pem: &[u8]) -> Result<TlsConfig, TlsConfigError> {
+///     TlsConfig::builder()
+///         .without_webpki_roots() // trust only this CA
+///         .add_root_pem(pem)?
+///         .versions(TlsVersions::Any)
+///         .build()
+/// }
 /// ```
 #[derive(Clone)]
 pub struct TlsConfigBuilder {

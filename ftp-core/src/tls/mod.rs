@@ -43,12 +43,13 @@
 //! TLS 1.3, knowing the ProFTPD limit.
 //!
 //! # A driver's loop
+//! The layer never touches a socket: the driver owns one (here any `Read + Write` it opened,
+//! for implicit FTPS) and moves bytes between it and the layer.
 //! ```no_run
 //! use std::io::{Read, Write};
-//! use std::net::TcpStream;
 //! use ftp_sansio::tls::{Received, TlsConfig, TlsContext};
 //!
-//! let mut sock = TcpStream::connect("ftp.example.com:990")?;        // implicit FTPS
+//! fn greeting(mut sock: impl Read + Write) -> Result<String, Box<dyn std::error::Error>> {
 //! let ctx = TlsContext::new(&TlsConfig::new(), "ftp.example.com")?;
 //! let mut tls = ctx.start()?;
 //! let mut buf = [0u8; 16 * 1024];
@@ -67,8 +68,8 @@
 //!         },
 //!     }
 //! };
-//! println!("{}", String::from_utf8_lossy(&greeting[..n]));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! Ok(String::from_utf8_lossy(&greeting[..n]).into_owned())
+//! }
 //! ```
 
 use std::io;

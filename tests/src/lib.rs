@@ -364,3 +364,23 @@ macro_rules! server_tests {
         )+
     };
 }
+
+/// One `mio::Poll::poll` for the tests' and benches' loops: a signal (`EINTR`) only ends the
+/// wait early (the events are then empty and the loop goes round again); any other error
+/// panics, naming it.
+///
+/// ```
+/// let mut poll = mio::Poll::new().unwrap();
+/// let mut events = mio::Events::with_capacity(8);
+/// ftp_tests::poll_once(&mut poll, &mut events, Some(std::time::Duration::ZERO));
+/// assert!(events.is_empty());
+/// ```
+pub fn poll_once(
+    poll: &mut mio::Poll,
+    events: &mut mio::Events,
+    timeout: Option<std::time::Duration>,
+) {
+    if let Err(e) = poll.poll(events, timeout) {
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
+    }
+}

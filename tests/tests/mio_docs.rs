@@ -30,10 +30,7 @@ fn crate_docs_loop() {
     let mut events = Events::with_capacity(128);
     let mut completions = 0;
     while !ftp.is_empty() {
-        if let Err(e) = poll.poll(&mut events, ftp.poll_timeout()) {
-            // A signal (EINTR) ends a wait early: the loop goes round again.
-            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
-        }
+        ftp_tests::poll_once(&mut poll, &mut events, ftp.poll_timeout());
         for event in events.iter() {
             ftp.handle_event(event);
         }
@@ -76,10 +73,7 @@ fn sessions_docs_two_downloads() {
     let mut events = Events::with_capacity(64);
     let mut files = Vec::new();
     while !ftp.is_empty() {
-        if let Err(e) = poll.poll(&mut events, ftp.poll_timeout()) {
-            // A signal (EINTR) ends a wait early: the loop goes round again.
-            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
-        }
+        ftp_tests::poll_once(&mut poll, &mut events, ftp.poll_timeout());
         for event in events.iter() {
             ftp.handle_event(event);
         }

@@ -147,10 +147,7 @@ impl Mio {
             }
         }
         let timeout = timeout.unwrap_or(BOUND).min(BOUND);
-        if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
-            // A signal (EINTR) ends a wait early: the loop goes round again.
-            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
-        }
+        ftp_tests::poll_once(&mut self.poll, &mut self.events, Some(timeout));
         for event in self.events.iter() {
             assert!(self.ftp.handle_event(event), "foreign token");
         }
@@ -163,10 +160,7 @@ impl Mio {
     /// What a caller's loop does between requests: hands over the events that are already
     /// there (a server's `421` and close while the session was idle), without waiting.
     fn idle(&mut self) {
-        if let Err(e) = self.poll.poll(&mut self.events, Some(Duration::ZERO)) {
-            // A signal (EINTR): nothing handed over this time.
-            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
-        }
+        ftp_tests::poll_once(&mut self.poll, &mut self.events, Some(Duration::ZERO));
         for event in self.events.iter() {
             assert!(self.ftp.handle_event(event), "foreign token");
         }

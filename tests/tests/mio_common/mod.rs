@@ -46,10 +46,7 @@ impl Loop {
     /// One round: poll (at most `cap`), hand over the events, timeouts, collect completions.
     pub fn turn(&mut self, cap: Duration) {
         let wait = self.ftp.poll_timeout().map_or(cap, |d| d.min(cap));
-        if let Err(e) = self.poll.poll(&mut self.events, Some(wait)) {
-            // A signal (EINTR) ends a wait early: the loop goes round again.
-            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
-        }
+        ftp_tests::poll_once(&mut self.poll, &mut self.events, Some(wait));
         self.wakeups += 1;
         for event in self.events.iter() {
             assert!(

@@ -26,7 +26,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use ftp_sansio::reply::{Reply, ReplyClass};
-use ftp_sansio::session::{Config, DataFailure, OpError, TimeoutKind};
+use ftp_sansio::session::{Config, DataFailure, OpError, Operation, TimeoutKind};
 
 use crate::hostile_common::bounded;
 
@@ -307,6 +307,48 @@ pub enum Cmd<'a> {
     Noop,
     /// A raw command line (ftplib's `sendcmd`).
     Raw(&'a str),
+}
+
+impl Cmd<'_> {
+    /// The core's operation for this command, for adapters of drivers that take
+    /// [`Operation`]s (ftp-mio, the tokio client).
+    pub fn operation(&self) -> Operation {
+        let p = |s: &str| s.as_bytes().to_vec();
+        match *self {
+            Cmd::Cwd(d) => Operation::Cwd(p(d)),
+            Cmd::Cdup => Operation::Cdup,
+            Cmd::Pwd => Operation::Pwd,
+            Cmd::Mkd(d) => Operation::Mkd(p(d)),
+            Cmd::Rmd(d) => Operation::Rmd(p(d)),
+            Cmd::Dele(f) => Operation::Dele(p(f)),
+            Cmd::Rename(from, to) => Operation::Rename {
+                from: p(from),
+                to: p(to),
+            },
+            Cmd::Size(f) => Operation::Size(p(f)),
+            Cmd::Mdtm(f) => Operation::Mdtm(p(f)),
+            Cmd::Mlst(f) => Operation::Mlst(Some(p(f))),
+            Cmd::Feat => Operation::Feat,
+            Cmd::Syst => Operation::Syst,
+            Cmd::Stat(f) => Operation::Stat(Some(p(f))),
+            Cmd::Site(a) => Operation::Site(p(a)),
+            Cmd::Help => Operation::Help(None),
+            Cmd::Noop => Operation::Noop,
+            Cmd::Raw(line) => Operation::Raw {
+                line: p(line),
+                require_2xx: false,
+            },
+        }
+    }
+}
+
+/// The core's login operation, for the same adapters.
+pub fn login_operation(user: &str, password: &str) -> Operation {
+    Operation::Login {
+        user: user.into(),
+        password: password.into(),
+        account: None,
+    }
 }
 
 /// Which collecting listing.

@@ -18,7 +18,8 @@ use ftp_sansio::time::Timestamp;
 use mio::{Events, Poll, Token};
 
 use crate::driver::{
-    Class, Cmd, Download, Driver, Failure, ListKind, Setup, Success, TlsVersion, Upload, Verdict,
+    login_operation, Class, Cmd, Download, Driver, Failure, ListKind, Setup, Success, TlsVersion,
+    Upload, Verdict,
 };
 use crate::hostile_common::BOUND;
 
@@ -254,40 +255,11 @@ impl Driver for Mio {
     }
 
     fn login(&mut self, user: &str, password: &str) -> Verdict {
-        self.op(Operation::Login {
-            user: user.into(),
-            password: password.into(),
-            account: None,
-        })
+        self.op(login_operation(user, password))
     }
 
     fn command(&mut self, cmd: Cmd<'_>) -> Verdict {
-        let p = p_bytes;
-        self.op(match cmd {
-            Cmd::Cwd(d) => Operation::Cwd(p(d)),
-            Cmd::Cdup => Operation::Cdup,
-            Cmd::Pwd => Operation::Pwd,
-            Cmd::Mkd(d) => Operation::Mkd(p(d)),
-            Cmd::Rmd(d) => Operation::Rmd(p(d)),
-            Cmd::Dele(f) => Operation::Dele(p(f)),
-            Cmd::Rename(from, to) => Operation::Rename {
-                from: p(from),
-                to: p(to),
-            },
-            Cmd::Size(f) => Operation::Size(p(f)),
-            Cmd::Mdtm(f) => Operation::Mdtm(p(f)),
-            Cmd::Mlst(f) => Operation::Mlst(Some(p(f))),
-            Cmd::Feat => Operation::Feat,
-            Cmd::Syst => Operation::Syst,
-            Cmd::Stat(f) => Operation::Stat(Some(p(f))),
-            Cmd::Site(a) => Operation::Site(p(a)),
-            Cmd::Help => Operation::Help(None),
-            Cmd::Noop => Operation::Noop,
-            Cmd::Raw(line) => Operation::Raw {
-                line: p(line),
-                require_2xx: false,
-            },
-        })
+        self.op(cmd.operation())
     }
 
     fn download(&mut self, request: Download<'_>) -> (Verdict, Vec<u8>) {

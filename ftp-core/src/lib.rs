@@ -8,6 +8,7 @@
 //! - [`reply`]: the streaming reply parser (RFC 959 §4.2) and typed decoders (227, 229, 257,
 //!   213, 211 FEAT, 150 sizes).
 //! - [`session`]: the whole client conversation as a sans-IO state machine.
+//! - [`retry`]: what to do after a failure (retry, reconnect, give up) and how long to wait.
 //! - [`listing`]: `LIST` and `MLSD`/`MLST` parsers.
 //! - [`ascii`]: streaming CRLF <-> LF transforms for ASCII-mode transfers.
 //! - [`time`]: timestamps with the precision a server gave.
@@ -24,6 +25,7 @@ pub mod ascii;
 pub mod command;
 pub mod listing;
 pub mod reply;
+pub mod retry;
 pub mod session;
 pub mod time;
 #[cfg(feature = "tls")]

@@ -213,9 +213,11 @@ impl Conn {
         let control = match control {
             Some(c) => c,
             None => {
+                // No session was opened: the error is fatal (`Error::is_fatal`), as ftp-mio's.
                 let e = Error::io(last.unwrap_or_else(|| {
                     io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
-                }));
+                }))
+                .closing(true);
                 return Err(match tried {
                     Some(addr) => e.with_context(format!("connect to {addr}")),
                     None => e,

@@ -4,6 +4,7 @@ use std::fmt;
 use std::io;
 
 use ftp_sansio::reply::Reply;
+use ftp_sansio::retry::Recovery;
 use ftp_sansio::session::{DataFailure, LocalClose, OpError, TimeoutKind, UsageError};
 
 /// What kind of failure an [`Error`] is; ftplib's exception classes, plus the ones Python
@@ -100,8 +101,10 @@ pub struct Error {
     /// What was being done, and with whom (`RETR f on 127.0.0.1:21`, `connect to ...`).
     context: Option<Box<str>>,
     /// The session was closed by this failure (a refused `AUTH TLS` closes it although the
-    /// refusal itself is only a negative reply).
+    /// refusal itself is only a negative reply), or never opened (a failed connect).
     closed_session: bool,
+    /// The I/O error is the caller's side of a transfer (its callback, reader or writer).
+    local: bool,
 }
 
 /// `Result<T, ftp_blocking::Error>`.
@@ -190,6 +193,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
+            local: false,
             detail: Box::new(Detail::Message("the FTP connection is closed".into())),
         }
     }
@@ -204,6 +208,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
+            local: false,
             detail: Box::new(Detail::Io(e)),
         }
     }
@@ -214,6 +219,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
+            local: false,
             detail: Box::new(Detail::Message(msg)),
         }
     }
@@ -225,6 +231,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
+            local: false,
             detail: Box::new(Detail::Message(what)),
         }
     }
@@ -237,6 +244,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
+            local: false,
             detail: Box::new(Detail::Io(e)),
         }
     }
@@ -286,6 +294,7 @@ impl Error {
             reply: None,
             context: None,
             closed_session: false,
+            local: false,
             detail: Box::new(Detail::Usage(e)),
         }
     }
@@ -328,6 +337,7 @@ impl Error {
             reply,
             context: None,
             closed_session: false,
+            local: false,
             detail: Box::new(Detail::Op(e)),
         }
     }
@@ -337,13 +347,19 @@ impl Error {
     pub(crate) fn data_io(e: io::Error, reply: Option<Reply>) -> Error {
         let mut err = Error::io(e);
         err.reply = reply;
+        err.local = true;
         err
+    }
+
+    /// The caller's callback failed with `e` (outside a transfer's data).
+    pub(crate) fn local(e: io::Error) -> Error {
+        Error::data_io(e, None)
     }
 
     /// Whether the session ended with this error: the control connection was lost (a reply
     /// timeout, the server or the driver closing it, a broken reply stream, `421`) or the
-    /// session was closed on purpose (a refused `AUTH TLS`): the [`Ftp`](crate::Ftp) is
-    /// closed afterwards.
+    /// session was closed on purpose (a refused `AUTH TLS`), or no session was opened (the
+    /// connect failed): the [`Ftp`](crate::Ftp) is closed afterwards.
     ///
     /// ```
     /// assert!(ftp_blocking::Ftp::new().noop().unwrap_err().is_fatal());
@@ -354,6 +370,56 @@ impl Error {
                 Detail::Op(e) => e.is_fatal(),
                 _ => self.kind == ErrorKind::Closed,
             }
+    }
+
+    /// What to do after this failure, as `ftp-sansio`'s retry policy decides
+    /// ([`ftp_sansio::retry`], where the whole table is): a failure of the protocol core → its
+    /// verdict ([`OpError::recovery`]); the control connection failing or a connect that failed
+    /// (refused, timed out, reset) → [`LocalClose::recovery`], `Reconnect` for the network's
+    /// failures; the caller's callback, reader or writer failing → [`Recovery::of_local_io`];
+    /// another I/O error on a session still open (a data socket read through a
+    /// [`DataStream`](crate::DataStream)) → [`DataFailure::recovery`]; a closed or never opened
+    /// connection → `Reconnect`; TLS, protocol, invalid-input and too-large errors → `GiveUp`.
+    /// A `Retry` of a failure that closed the session is a `Reconnect`
+    /// ([`Recovery::after_close`]).
+    ///
+    /// ```no_run
+    /// use ftp_blocking::ftp_sansio::retry::Recovery;
+    /// match ftp_blocking::Ftp::connect("127.0.0.1:21") {
+    ///     Err(e) if e.recovery() == Recovery::Reconnect => { /* wait, then connect again */ }
+    ///     Err(e) => return Err(e),
+    ///     Ok(ftp) => { /* ... */ }
+    /// }
+    /// # Ok::<(), ftp_blocking::Error>(())
+    /// ```
+    pub fn recovery(&self) -> Recovery {
+        let recovery = match &*self.detail {
+            Detail::Op(e) => e.recovery(),
+            Detail::Usage(u) => u.recovery(),
+            _ if self.kind == ErrorKind::Tls => Recovery::GiveUp,
+            Detail::Io(io) if self.local => Recovery::of_local_io(io.kind()),
+            Detail::Io(io) if self.is_fatal() => LocalClose::from_io(io).recovery(),
+            Detail::Io(io) => DataFailure::from_io(io).recovery(),
+            Detail::Message(_) if self.kind == ErrorKind::Closed => Recovery::Reconnect,
+            Detail::Message(_) => Recovery::GiveUp,
+        };
+        if self.is_fatal() {
+            recovery.after_close()
+        } else {
+            recovery
+        }
+    }
+
+    /// Whether this failure of a transfer sent with `REST` is the server refusing the restart
+    /// ([`OpError::is_rest_refusal`]): the download can only start again from byte 0
+    /// ([`ftp_sansio::retry::Resume`] decides).
+    ///
+    /// ```
+    /// // a closed connection is no refusal of REST
+    /// assert!(!ftp_blocking::Ftp::new().noop().unwrap_err().is_rest_refusal());
+    /// ```
+    pub fn is_rest_refusal(&self) -> bool {
+        self.op_error().is_some_and(OpError::is_rest_refusal)
     }
 
     /// Whether a data-connection deadline (not a reply deadline) passed. The session is

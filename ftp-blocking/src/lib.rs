@@ -891,7 +891,7 @@ impl Ftp {
         }
         let reply = result?;
         match splitter.finish() {
-            Ok(Some(last)) => callback(&last).map_err(Error::io)?,
+            Ok(Some(last)) => callback(&last).map_err(Error::local)?,
             Ok(None) => {}
             Err(e) => return Err(Error::protocol(e.to_string())),
         }

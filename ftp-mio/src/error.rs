@@ -2,6 +2,7 @@
 
 use std::io;
 
+use ftp_sansio::retry::Recovery;
 use ftp_sansio::session::{OpError, UsageError};
 
 /// Why an operation failed (in [`Completion::result`](crate::Completion::result)) or could
@@ -112,6 +113,63 @@ impl Error {
             | Error::Cancelled { .. }
             | Error::NoFreeSlot(_) => false,
         }
+    }
+
+    /// What to do after this failure, as `ftp-sansio`'s retry policy decides
+    /// ([`ftp_sansio::retry`], where the whole table is): [`Error::Op`] → the core's verdict
+    /// ([`OpError::recovery`]); [`Error::Io`] (the control connection: a connect refused or
+    /// timed out, a read or write that failed) → [`Recovery::of_control_io`], `Reconnect` for
+    /// the network's failures; [`Error::Local`] → [`Recovery::of_local_io`];
+    /// [`Error::Usage`] → [`UsageError::recovery`] (`Closed`: the operation was never sent,
+    /// `Reconnect`); [`Error::NoSuchSession`] → `Reconnect`; [`Error::NoFreeSlot`] → `Retry`
+    /// (a slot frees when a session ends); TLS failures, [`Error::BufferFull`],
+    /// [`Error::WrongDataEnd`] and [`Error::Cancelled`] (the login before it failed: its own
+    /// error says more) → `GiveUp`.
+    ///
+    /// ```
+    /// use ftp_mio::Error;
+    /// use ftp_sansio::retry::Recovery;
+    /// use ftp_sansio::session::{OpError, TimeoutKind};
+    /// use std::io::ErrorKind;
+    /// assert_eq!(Error::Io(ErrorKind::ConnectionRefused.into()).recovery(), Recovery::Reconnect);
+    /// assert_eq!(Error::from(OpError::Timeout(TimeoutKind::Reply)).recovery(), Recovery::Reconnect);
+    /// assert_eq!(Error::from(OpError::Timeout(TimeoutKind::Data)).recovery(), Recovery::Retry);
+    /// assert_eq!(Error::Local(ErrorKind::PermissionDenied.into()).recovery(), Recovery::GiveUp);
+    /// ```
+    pub fn recovery(&self) -> Recovery {
+        let recovery = match self {
+            Error::Op { error, .. } => error.recovery(),
+            Error::Io(io) => Recovery::of_control_io(io.kind()),
+            Error::Local(io) => Recovery::of_local_io(io.kind()),
+            Error::Usage(u) => u.recovery(),
+            Error::NoSuchSession => Recovery::Reconnect,
+            Error::NoFreeSlot(_) => Recovery::Retry,
+            Error::BufferFull { .. }
+            | Error::TlsUnsupported
+            | Error::Tls { .. }
+            | Error::WrongDataEnd
+            | Error::Cancelled { .. } => Recovery::GiveUp,
+        };
+        if self.is_fatal() {
+            recovery.after_close()
+        } else {
+            recovery
+        }
+    }
+
+    /// Whether this failure of a transfer sent with `REST` (e.g.
+    /// [`Sessions::retrieve_from`](crate::Sessions::retrieve_from)) is the server refusing the
+    /// restart ([`OpError::is_rest_refusal`]): the download can only start again from byte 0
+    /// ([`ftp_sansio::retry::Resume`] decides).
+    ///
+    /// ```
+    /// use ftp_sansio::reply::{Code, Reply};
+    /// use ftp_sansio::session::OpError;
+    /// let r = Reply::from_lines(Code::new(502).unwrap(), &[b"502 REST not implemented"]);
+    /// assert!(ftp_mio::Error::from(OpError::Permanent(r)).is_rest_refusal());
+    /// ```
+    pub fn is_rest_refusal(&self) -> bool {
+        matches!(self, Error::Op { error, .. } if error.is_rest_refusal())
     }
 
     /// The server's reply behind the error, if there is one.

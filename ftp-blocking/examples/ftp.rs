@@ -32,7 +32,13 @@
 //!   target (`.`, `..`, `/`, `\`, NUL, control characters) or that would write through a
 //!   local symbolic link. Files are written to a temporary name and renamed when complete.
 //!   A file or folder that fails is reported and the mirror goes on; a summary line ends
-//!   every run.
+//!   every run. What to do after a failure is decided by `ftp_sansio::retry`: a transient one
+//!   (a data connection cut or reset, a `426`, a download shorter than announced) is tried
+//!   again up to 4 more times with an exponential backoff, a download resuming with `REST`
+//!   from what its temporary file holds (from byte 0 if the server refuses `REST`); a lost
+//!   control connection (cut, reset, reply timeout, `421`) is opened again (connect, login,
+//!   the URL's `CWD` steps, retried with backoff) and the file or listing goes on there. A
+//!   refused or timed-out first connect is retried the same way.
 //!
 //! Exit status: 0 when everything was done, 1 when anything failed (after a summary line
 //! on stderr), 2 for a usage error. A progress bar is drawn on stderr when stderr is a
@@ -48,6 +54,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use ftp_blocking::ftp_sansio::listing::{check_local_name, UnsafeName};
+use ftp_blocking::ftp_sansio::retry::{Backoff, Next, Recovery, Resume, Retries};
+use ftp_blocking::ftp_sansio::session::OpError;
 use ftp_blocking::ftp_sansio::url::{FtpUrl, Scheme, TypeCode, UrlError};
 use ftp_blocking::{EntryKind, Ftp, Timestamp};
 
@@ -69,6 +77,13 @@ enum CliError {
         path: PathBuf,
         err: io::Error,
     },
+    /// A download ended (the server said it was complete) with another size than the
+    /// listing or `SIZE` gave.
+    Short {
+        what: String,
+        expected: u64,
+        received: u64,
+    },
     /// A download stopped part way: `part` holds what arrived.
     Interrupted {
         part: PathBuf,
@@ -84,6 +99,11 @@ impl fmt::Display for CliError {
             CliError::Usage(m) => write!(f, "{m}\n{USAGE}"),
             CliError::Ftp { what, err } => write!(f, "{what}: {err}"),
             CliError::Io { path, err } => write!(f, "{}: {err}", path.display()),
+            CliError::Short {
+                what,
+                expected,
+                received,
+            } => write!(f, "{what}: {received} of {expected} bytes arrived"),
             CliError::Interrupted { part, have, cause } => write!(
                 f,
                 "{cause}\n{have} bytes kept in {}: run the same command with --continue to resume",
@@ -465,10 +485,11 @@ fn download(
                 err,
             }),
             Ok(_) => match size {
-                Some(size) if have + moved != size => Some(CliError::Other(format!(
-                    "RETR {remote}: {} of {size} bytes arrived",
-                    have + moved
-                ))),
+                Some(size) if have + moved != size => Some(CliError::Short {
+                    what: format!("RETR {remote}"),
+                    expected: size,
+                    received: have + moved,
+                }),
                 _ => None,
             },
         },
@@ -630,12 +651,13 @@ struct MirrorStats {
     failed: usize,
     dirs: usize,
     bytes: u64,
-    /// Downloads cut part way and resumed (`REST`) on the same connection.
+    /// Downloads resumed (`REST`) from what an interrupted attempt left.
     resumed: usize,
+    /// Operations tried again after a transient failure (`ftp_sansio::retry` decides).
+    retries: usize,
+    /// Connections opened again after the control connection was lost.
+    reconnects: usize,
 }
-
-/// How many times a file cut part way is resumed before the mirror gives up on it.
-const RESUME_ATTEMPTS: usize = 3;
 
 impl MirrorStats {
     /// Reports a failure that does not stop the mirror.
@@ -701,14 +723,177 @@ fn local_mtime(m: &fs::Metadata) -> Option<i64> {
 
 /// Whether an FTP error leaves the session unusable, so that the mirror must stop.
 fn fatal(ftp: &Ftp, e: &CliError) -> bool {
-    matches!(e, CliError::Ftp { .. } | CliError::Interrupted { .. }) && !ftp.is_connected()
+    matches!(
+        e,
+        CliError::Ftp { .. } | CliError::Interrupted { .. } | CliError::Short { .. }
+    ) && !ftp.is_connected()
+}
+
+/// What `ftp_sansio::retry` says about a failed download or listing: the recovery, and
+/// whether the server refused `REST`. `connected`: whether the session is still up.
+fn recovery_of(e: &CliError, connected: bool) -> (Recovery, bool) {
+    let (recovery, rest_refused) = match e {
+        CliError::Ftp { err, .. } => (err.recovery(), err.is_rest_refusal()),
+        CliError::Interrupted { cause, .. } => recovery_of(cause, connected),
+        // Shorter than announced: the core's truncation; longer: the file changed (give up).
+        CliError::Short {
+            expected, received, ..
+        } if received < expected => (
+            OpError::Truncated {
+                expected: *expected,
+                received: *received,
+                reply: None,
+            }
+            .recovery(),
+            false,
+        ),
+        // local files, usage, a longer file
+        _ => (Recovery::GiveUp, false),
+    };
+    if connected {
+        (recovery, rest_refused)
+    } else {
+        (recovery.after_close(), rest_refused)
+    }
+}
+
+/// The mirror's session, opened again (with the core's backoff) when it is lost.
+struct Remote<'a> {
+    ftp: &'a mut Ftp,
+    /// Connects, logs in and changes into the top folder; `None`: no reconnecting.
+    reopen: Option<Box<dyn FnMut() -> Result<Ftp, CliError> + 'a>>,
+    /// Reconnects since the session last did useful work.
+    retries: Retries,
+    /// A xorshift state for the backoff's jitter (the core takes the random number as an
+    /// argument).
+    jitter: u64,
+}
+
+impl<'a> Remote<'a> {
+    /// A session that is not opened again when lost.
+    fn new(ftp: &'a mut Ftp) -> Remote<'a> {
+        let seed = std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Remote {
+            ftp,
+            reopen: None,
+            retries: Retries::new(Backoff::default()),
+            jitter: seed | 1,
+        }
+    }
+
+    /// Opens the session (again): connect, log in, change into the top folder; a connect or
+    /// greeting that fails transiently is tried again after the core's backoff.
+    fn open(&mut self, stats: &mut MirrorStats) -> Result<(), CliError> {
+        let Some(reopen) = self.reopen.as_mut() else {
+            return Err(CliError::Other("the connection is lost".into()));
+        };
+        loop {
+            let e = match reopen() {
+                Ok(ftp) => {
+                    *self.ftp = ftp;
+                    return Ok(());
+                }
+                Err(e) => e,
+            };
+            let recovery = match &e {
+                CliError::Ftp { err, .. } => err.recovery(),
+                _ => Recovery::GiveUp,
+            };
+            let random = next_random(&mut self.jitter);
+            let next = match recovery {
+                Recovery::GiveUp => None,
+                _ => self.retries.next_delay(Instant::now(), random),
+            };
+            let Some(delay) = next else { return Err(e) };
+            eprintln!("mirror: {e}; connecting again in {delay:.2?}");
+            std::thread::sleep(delay);
+            stats.reconnects += 1;
+        }
+    }
+
+    /// Connects again after `delay`, the control connection having been lost (`cause`,
+    /// returned when there is no way to reconnect).
+    fn reconnect(
+        &mut self,
+        delay: Duration,
+        cause: CliError,
+        stats: &mut MirrorStats,
+    ) -> Result<(), CliError> {
+        if self.reopen.is_none() {
+            return Err(cause);
+        }
+        eprintln!("mirror: {cause}; connecting again in {delay:.2?}");
+        std::thread::sleep(delay);
+        stats.reconnects += 1;
+        self.open(stats)
+    }
+}
+
+/// The next number of a xorshift generator (the backoff's jitter).
+fn next_random(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    x
+}
+
+/// What an interrupted download was cut by (the error itself for any other).
+fn cause_of(e: &CliError) -> &CliError {
+    match e {
+        CliError::Interrupted { cause, .. } => cause,
+        other => other,
+    }
+}
+
+/// Runs `attempt` until it succeeds or `ftp_sansio::retry` says to give up: a transient
+/// failure is tried again after the backoff, on the same session or, when it was lost, on a
+/// new one. `attempt` gets the session, the download's [`Resume`] (where to start) and sets
+/// its `bool` when it sent `REST`.
+fn with_retries<T>(
+    remote: &mut Remote,
+    stats: &mut MirrorStats,
+    mut attempt: impl FnMut(&mut Ftp, &Resume, &mut bool) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let mut resume = Resume::new(Backoff::default());
+    loop {
+        let mut sent_rest = false;
+        let err = match attempt(remote.ftp, &resume, &mut sent_rest) {
+            Ok(v) => {
+                remote.retries.reset();
+                return Ok(v);
+            }
+            Err(e) => e,
+        };
+        let (recovery, rest_refused) = recovery_of(&err, remote.ftp.is_connected());
+        let random = next_random(&mut remote.jitter);
+        match resume.on_failure(recovery, sent_rest && rest_refused, Instant::now(), random) {
+            Next::Retry { delay } => {
+                stats.retries += 1;
+                eprintln!("mirror: {}; trying again in {delay:.2?}", cause_of(&err));
+                std::thread::sleep(delay);
+            }
+            Next::Reconnect { delay } => {
+                stats.retries += 1;
+                let cause = match err {
+                    CliError::Interrupted { cause, .. } => *cause,
+                    other => other,
+                };
+                remote.reconnect(delay, cause, stats)?;
+            }
+            Next::GiveUp => return Err(err),
+        }
+    }
 }
 
 /// Copies the remote directory `remote` into `local` (created if needed), recursively. A file
 /// or folder that fails is counted in `stats` and reported, and the mirror goes on; only a
 /// lost connection (or a failure at the top folder) ends it with an error.
 fn mirror(
-    ftp: &mut Ftp,
+    conn: &mut Remote,
     remote: &str,
     local: &Path,
     stats: &mut MirrorStats,
@@ -730,7 +915,8 @@ fn mirror(
         Err(_) => fs::create_dir_all(local).map_err(at(local))?,
     }
     stats.dirs += 1;
-    for e in remote_entries(ftp, remote)? {
+    let entries = with_retries(conn, stats, |ftp, _, _| remote_entries(ftp, remote))?;
+    for e in entries {
         if matches!(e.kind, EntryKind::CurrentDir | EntryKind::ParentDir)
             || (e.kind.is_dir() && (e.name == b"." || e.name == b".."))
         {
@@ -745,15 +931,15 @@ fn mirror(
         let target = local.join(OsStr::from_bytes(&e.name));
         let remote_path = String::from_utf8_lossy(&join_remote(remote, &e.name)).into_owned();
         let result = match e.kind {
-            EntryKind::Dir => mirror(ftp, &remote_path, &target, stats),
-            EntryKind::File => mirror_file(ftp, &e, &remote_path, &target, stats),
+            EntryKind::Dir => mirror(conn, &remote_path, &target, stats),
+            EntryKind::File => mirror_file(conn, &e, &remote_path, &target, stats),
             _ => {
                 eprintln!("mirror: skipping {remote_path}: not a file or directory");
                 Ok(())
             }
         };
         if let Err(err) = result {
-            if fatal(ftp, &err) {
+            if fatal(conn.ftp, &err) {
                 return Err(err);
             }
             stats.fail(&err);
@@ -763,7 +949,7 @@ fn mirror(
 }
 
 fn mirror_file(
-    ftp: &mut Ftp,
+    conn: &mut Remote,
     e: &RemoteEntry,
     remote_path: &str,
     target: &Path,
@@ -799,28 +985,33 @@ fn mirror_file(
     // Into a temporary name first: an interrupted run never leaves a half file that a later
     // run would take as complete. (Not `NAME.part`, which a remote file may be called.)
     let part = part_path(target, ".ftp-part");
-    let mut resume = false;
-    let mut attempts = 0;
-    let moved = loop {
-        match download(ftp, remote_path, target, &part, resume, e.size) {
-            Ok(Got::Received(n) | Got::AlreadyComplete(n)) => break n,
-            // Cut part way (a data connection reset, a 426) on a session that is still up:
-            // a transient failure. Resume from what the part file holds.
-            Err(CliError::Interrupted { have, cause, .. })
-                if attempts < RESUME_ATTEMPTS && ftp.is_connected() =>
-            {
-                attempts += 1;
-                stats.resumed += 1;
-                eprintln!("mirror: {remote_path}: {cause}; resuming at byte {have}");
-                resume = true;
-            }
-            Err(err) => {
-                let _ = fs::remove_file(&part);
-                return Err(match err {
-                    CliError::Interrupted { cause, .. } => *cause,
-                    other => other,
-                });
-            }
+    let mut first = true;
+    let mut resumed = 0;
+    let got = with_retries(conn, stats, |ftp, resume, sent_rest| {
+        // The first attempt starts afresh; a later one goes on from what the part file holds
+        // (from byte 0 once the server refused REST).
+        let held = match fs::symlink_metadata(&part) {
+            Ok(m) if m.is_file() && !first => m.len(),
+            _ => 0,
+        };
+        first = false;
+        let offset = resume.offset(held);
+        *sent_rest = offset > 0;
+        if offset > 0 {
+            resumed += 1;
+            eprintln!("mirror: {remote_path}: resuming at byte {offset}");
+        }
+        download(ftp, remote_path, target, &part, offset > 0, e.size)
+    });
+    stats.resumed += resumed;
+    let moved = match got {
+        Ok(Got::Received(n) | Got::AlreadyComplete(n)) => n,
+        Err(err) => {
+            let _ = fs::remove_file(&part);
+            return Err(match err {
+                CliError::Interrupted { cause, .. } => *cause,
+                other => other,
+            });
         }
     };
     if let Some(secs) = e.mtime {
@@ -847,18 +1038,24 @@ fn cmd_mirror(o: &Options) -> Result<(), CliError> {
         ));
     };
     let url = FtpUrl::parse(url)?;
-    let mut ftp = open(&url, url.segments(), o)?;
     let mut stats = MirrorStats::default();
-    let result = mirror(&mut ftp, "", Path::new(local), &mut stats);
+    let mut ftp = Ftp::new();
+    let mut conn = Remote::new(&mut ftp);
+    conn.reopen = Some(Box::new(|| open(&url, url.segments(), o)));
+    conn.open(&mut stats)?;
+    let result = mirror(&mut conn, "", Path::new(local), &mut stats);
+    drop(conn);
     eprintln!(
-        "mirror: {} downloaded ({}), {} up to date, {} refused, {} failed, {} directories, {} resumed",
+        "mirror: {} downloaded ({}), {} up to date, {} refused, {} failed, {} directories, {} resumed, {} retries, {} reconnects",
         stats.downloaded,
         human(stats.bytes as f64),
         stats.skipped,
         stats.refused,
         stats.failed,
         stats.dirs,
-        stats.resumed
+        stats.resumed,
+        stats.retries,
+        stats.reconnects
     );
     result?;
     ftp.quit().ok();
@@ -970,7 +1167,7 @@ mod tests {
 
         let mut ftp = login(&server);
         let mut stats = MirrorStats::default();
-        mirror(&mut ftp, "tree", &local, &mut stats).unwrap();
+        mirror(&mut Remote::new(&mut ftp), "tree", &local, &mut stats).unwrap();
         assert_eq!(stats.downloaded, 4, "{stats:?}");
         assert_eq!((stats.skipped, stats.refused, stats.dirs), (0, 0, 4));
         assert_eq!(fs::read(local.join("a.txt")).unwrap(), b"alpha\n");
@@ -990,7 +1187,7 @@ mod tests {
 
         // a second run downloads nothing
         let mut again = MirrorStats::default();
-        mirror(&mut ftp, "tree", &local, &mut again).unwrap();
+        mirror(&mut Remote::new(&mut ftp), "tree", &local, &mut again).unwrap();
         assert_eq!((again.downloaded, again.skipped), (0, 4), "{again:?}");
 
         // a changed remote file (other size) and a changed local one (other time) are fetched
@@ -1003,7 +1200,7 @@ mod tests {
             .set_modified(UNIX_EPOCH + Duration::from_secs(1_000_000))
             .unwrap();
         let mut third = MirrorStats::default();
-        mirror(&mut ftp, "tree", &local, &mut third).unwrap();
+        mirror(&mut Remote::new(&mut ftp), "tree", &local, &mut third).unwrap();
         assert_eq!((third.downloaded, third.skipped), (2, 2), "{third:?}");
         assert_eq!(fs::read(local.join("a.txt")).unwrap(), b"alpha, longer\n");
         assert_eq!(fs::read(&c).unwrap(), b"gamma\n");
@@ -1034,7 +1231,13 @@ mod tests {
         ftp.login("u", "p").unwrap();
         let target = tempfile::tempdir().unwrap();
         let mut stats = MirrorStats::default();
-        mirror(&mut ftp, "tree", target.path(), &mut stats).unwrap();
+        mirror(
+            &mut Remote::new(&mut ftp),
+            "tree",
+            target.path(),
+            &mut stats,
+        )
+        .unwrap();
         assert_eq!(stats.downloaded, 2, "{stats:?}");
         assert_eq!(fs::read(target.path().join("two.bin")).unwrap(), data);
         let sent = server.commands();
@@ -1064,7 +1267,13 @@ mod tests {
         ftp.login(server.user(), server.password()).unwrap();
         let target = tempfile::tempdir().unwrap();
         let mut stats = MirrorStats::default();
-        mirror(&mut ftp, "tree", target.path(), &mut stats).unwrap();
+        mirror(
+            &mut Remote::new(&mut ftp),
+            "tree",
+            target.path(),
+            &mut stats,
+        )
+        .unwrap();
         assert_eq!((stats.downloaded, stats.failed), (1, 0), "{stats:?}");
         assert_eq!(stats.resumed, 1, "{stats:?}");
         assert_eq!(fs::read(target.path().join("big.bin")).unwrap(), big);
@@ -1090,7 +1299,7 @@ mod tests {
 
         let mut ftp = login(&server);
         let mut stats = MirrorStats::default();
-        mirror(&mut ftp, "evil", &local, &mut stats).unwrap();
+        mirror(&mut Remote::new(&mut ftp), "evil", &local, &mut stats).unwrap();
         assert_eq!(stats.downloaded, 1, "{stats:?}");
         assert_eq!(stats.refused, 3, "{stats:?}");
         assert_eq!(fs::read(local.join("ok.txt")).unwrap(), b"fine");
@@ -1107,7 +1316,13 @@ mod tests {
         // a whole (never a half-parsed entry), and nothing is written
         server.write_file("lf/line\nbreak", b"x").unwrap();
         let mut stats = MirrorStats::default();
-        let err = mirror(&mut ftp, "lf", &target.path().join("lf"), &mut stats).unwrap_err();
+        let err = mirror(
+            &mut Remote::new(&mut ftp),
+            "lf",
+            &target.path().join("lf"),
+            &mut stats,
+        )
+        .unwrap_err();
         assert!(
             matches!(&err, CliError::Ftp { err, .. } if err.kind() == ftp_blocking::ErrorKind::Protocol),
             "{err}"

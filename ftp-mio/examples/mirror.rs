@@ -2,7 +2,7 @@
 //! line.
 //!
 //! ```text
-//! cargo run -p ftp-mio --example mirror -- [ftp://user:pass@host:port/path/] [-n SESSIONS] [-o DIR]
+//! cargo run -p ftp-mio --example mirror -- [ftp://user:pass@host:port/path/] [-n SESSIONS] [-o DIR] [--timeout SECS]
 //! ```
 //!
 //! Options may stand anywhere (`--` ends them). Without a URL it starts the in-process
@@ -10,22 +10,37 @@
 //! and checks every byte. The URL is read by `ftp_sansio::url` (RFC 1738): anonymous without a
 //! user, and every path segment is one `CWD` step of each session before it lists anything.
 //! Directories are listed with `LIST` (parsed by `ftp_sansio::listing`), files fetched with
-//! `RETR`; each session keeps a few operations queued so the next command goes out the moment
-//! a reply arrives. Name resolution happens once, before the event loop (it may block);
-//! everything after is non-blocking.
+//! `RETR`; each session keeps one operation queued behind the one in flight, so the next
+//! command goes out the moment a reply arrives while the last files still spread over every
+//! session. Name resolution happens once, before the event loop (it may block); everything
+//! after is non-blocking. `--timeout` (default 30 s) bounds the wait for each reply and for a
+//! data connection that makes no progress.
+//!
+//! Bad links: what to do after a failure is decided by `ftp_sansio::retry` (the same policy as
+//! every client of this workspace). A transfer that fails transiently (a data connection cut,
+//! reset or stalled, a `425`/`426`/`450`/`451`, a download shorter than the listing said) is
+//! tried again, up to 4 more times with an exponential backoff, resuming with `REST` from what
+//! its `NAME.ftp-part` already holds (from byte 0 when the server refuses `REST`). A session
+//! whose control connection is lost (cut, reset, reply timeout, `421`) is connected again
+//! with backoff (connect, login, the URL's `CWD` steps), and the work it held goes back to the
+//! queue; so is a session whose connect or greeting failed (refused, timed out). At most 32
+//! sessions connect at once (a crowd would overflow the server's listen backlog). A
+//! permanent failure (`530`, `550`, a local file that cannot be written, ...) is reported at
+//! once.
 //!
 //! What it writes: every remote name passes `ftp_sansio::listing::check_local_name` first
 //! (no `.`, `..`, `/`, `\`, NUL or control characters), and is refused otherwise; nothing is
 //! written through a local symbolic link. A file is downloaded into `NAME.ftp-part` (created
-//! afresh, never through a link) and renamed to `NAME` only when its transfer succeeded with
-//! the size the listing announced; a failed one leaves nothing. A failure is reported and the
+//! afresh, never through a link; a retry appends to it, after checking it is still a plain
+//! file) and renamed to `NAME` only when its transfer succeeded with the size the listing
+//! announced; a file that failed for good leaves nothing. A failure is reported and the
 //! mirror goes on with the rest.
 //!
 //! Exit status: 0 when every file arrived, 1 when anything failed or was refused (a refused
 //! connection, a wrong password, a file, a local folder), 2 for a usage error; a summary line
-//! is printed in every case.
+//! (with the retries, resumes and reconnects) is printed in every case.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::ffi::OsStr;
 use std::fs::{self, OpenOptions};
 use std::io::{IsTerminal, Write};
@@ -35,9 +50,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ftp_mio::{OpId, SessionId, Sessions};
+use ftp_mio::{Error, OpId, SessionId, Sessions};
 use ftp_sansio::listing::{check_local_name, parse_list, EntryKind};
-use ftp_sansio::session::{Config, Outcome};
+use ftp_sansio::retry::{Backoff, Recovery, Resume, Retries};
+use ftp_sansio::session::{Config, OpError, Outcome, UsageError};
 use ftp_sansio::time::Timestamp;
 use ftp_sansio::url::{FtpUrl, Scheme};
 use mio::{Events, Poll, Token};
@@ -51,9 +67,9 @@ struct Target {
     cwd: Vec<String>,
 }
 
-/// One piece of work. Remote paths are relative to the top folder, as bytes (names need not
-/// be UTF-8).
-enum Job {
+/// What one piece of work is. Remote paths are relative to the top folder, as bytes (names
+/// need not be UTF-8).
+enum Work {
     /// List a remote directory; its entries become more jobs.
     List { remote: Vec<u8>, local: PathBuf },
     /// Fetch a remote file into a local one.
@@ -64,7 +80,28 @@ enum Job {
     },
 }
 
-const USAGE: &str = "usage: mirror [ftp://[user[:pass]@]host[:port]/path/] [-n SESSIONS] [-o DIR]";
+/// One piece of work and its retries.
+struct Job {
+    work: Work,
+    resume: Resume,
+}
+
+impl Job {
+    fn new(work: Work) -> Job {
+        Job {
+            work,
+            resume: Resume::new(Backoff::default()),
+        }
+    }
+}
+
+/// How many sessions may wait for their connect and greeting at once: vsftpd listens with a
+/// backlog of 32, and connections beyond the backlog wait for SYN retransmissions (seconds)
+/// and then for a greeting that may come after the reply timeout.
+const MAX_CONNECTING: usize = 32;
+
+const USAGE: &str =
+    "usage: mirror [ftp://[user[:pass]@]host[:port]/path/] [-n SESSIONS] [-o DIR] [--timeout SECS]";
 
 /// The command line.
 #[derive(Debug, PartialEq, Eq)]
@@ -72,6 +109,8 @@ struct Args {
     url: Option<String>,
     sessions: usize,
     out: Option<PathBuf>,
+    /// Reply and data timeout.
+    timeout: Duration,
     help: bool,
 }
 
@@ -81,6 +120,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         url: None,
         sessions: 8,
         out: None,
+        timeout: Duration::from_secs(30),
         help: false,
     };
     let mut it = args.iter();
@@ -103,6 +143,18 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "-o" | "--output" => {
                 let dir = it.next().ok_or("-o needs a folder")?;
                 parsed.out = Some(PathBuf::from(dir));
+                continue;
+            }
+            "--timeout" => {
+                let t = it.next().ok_or("--timeout needs a number of seconds")?;
+                parsed.timeout = match t.parse::<f64>() {
+                    Ok(t) if (0.01..=3600.0).contains(&t) => Duration::from_secs_f64(t),
+                    _ => {
+                        return Err(format!(
+                            "--timeout {t:?}: expected seconds from 0.01 to 3600"
+                        ))
+                    }
+                };
                 continue;
             }
             "-h" | "--help" => {
@@ -183,7 +235,7 @@ fn main() -> ExitCode {
     }
 
     let started = Instant::now();
-    let stats = mirror(&target, args.sessions, &out);
+    let stats = mirror(&target, args.sessions, &out, args.timeout);
     if std::io::stderr().is_terminal() {
         eprintln!();
     }
@@ -191,7 +243,7 @@ fn main() -> ExitCode {
         eprintln!("mirror: failed: {f}");
     }
     eprintln!(
-        "mirror: {} files, {} directories, {:.1} MiB in {:.2?} with {} sessions on one thread; {} refused, {} failures; into {}",
+        "mirror: {} files, {} directories, {:.1} MiB in {:.2?} with {} sessions on one thread; {} refused, {} failures; {} retries ({} resumed), {} reconnects; into {}",
         stats.files,
         stats.dirs,
         stats.bytes as f64 / (1 << 20) as f64,
@@ -199,6 +251,9 @@ fn main() -> ExitCode {
         args.sessions,
         stats.refused,
         stats.failures.len(),
+        stats.retries,
+        stats.resumed,
+        stats.reconnects,
         out.display()
     );
     let mut ok = stats.failures.is_empty() && stats.refused == 0;
@@ -221,11 +276,13 @@ struct Stats {
     bytes: u64,
     refused: u64,
     failures: Vec<String>,
-}
-
-/// A session on its way to being ready: the operations (greeting, login, `CWD`s) it waits for.
-struct Starting {
-    left: usize,
+    /// Operations tried again after a transient failure.
+    retries: u64,
+    /// Downloads that went on with `REST` from a `.ftp-part`.
+    resumed: u64,
+    /// Connects after a session's first (a lost session, a refused connect, a timed-out
+    /// greeting).
+    reconnects: u64,
 }
 
 /// `NAME.ftp-part` next to `local`.
@@ -244,6 +301,31 @@ fn create_part(part: &Path) -> std::io::Result<fs::File> {
         Err(e) => return Err(e),
     }
     OpenOptions::new().write(true).create_new(true).open(part)
+}
+
+/// Opens the `part` of an earlier attempt to go on at `offset` (what `resume` decides from
+/// what it holds): a plain file only (a symbolic link planted meanwhile is refused), cut
+/// back to `offset` when that is less than it holds, opened for appending. Returns the file
+/// and the offset. A part that vanished is created afresh (offset 0).
+fn reopen_part(part: &Path, resume: &Resume) -> std::io::Result<(fs::File, u64)> {
+    let held = match fs::symlink_metadata(part) {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => {
+            return Err(std::io::Error::other(
+                "not a plain file (a symbolic link?): refusing to resume into it",
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return create_part(part).map(|f| (f, 0))
+        }
+        Err(e) => return Err(e),
+    };
+    let offset = resume.offset(held);
+    let file = OpenOptions::new().append(true).open(part)?;
+    if offset < held {
+        file.set_len(offset)?;
+    }
+    Ok((file, offset))
 }
 
 /// `dir/name` (just `name` at the top).
@@ -333,23 +415,112 @@ fn plan(
                 }
             }
             // directories first: they uncover more work
-            queue.push_front(Job::List {
+            queue.push_front(Job::new(Work::List {
                 remote: child,
                 local: target,
-            });
+            }));
         } else {
-            queue.push_back(Job::Get {
+            queue.push_back(Job::new(Work::Get {
                 remote: child,
                 local: target,
                 size: entry.size(),
-            });
+            }));
         }
     }
 }
 
-/// The event loop: connects and logs in every session, changes into the top folder, then
-/// keeps every ready session fed from one job queue until it is empty.
-fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
+/// Where one of the N sessions stands. A session that is lost is connected again in the
+/// same place (with a new [`SessionId`]).
+enum Phase {
+    /// Not connected: connects once `not_before` has passed and fewer than
+    /// [`MAX_CONNECTING`] others are connecting.
+    Idle { not_before: Instant },
+    /// Connected; the greeting, login and `CWD`s (`left` of them) are in flight.
+    Starting {
+        session: SessionId,
+        greeting: OpId,
+        greeted: bool,
+        left: usize,
+    },
+    /// Logged in and in the top folder: takes work.
+    Ready(SessionId),
+    /// Given up (a permanent failure, no retries left, or the mirror is over).
+    Dead,
+}
+
+/// One of the N sessions, across its reconnects.
+struct Slot {
+    phase: Phase,
+    /// Its reconnects since it last did useful work.
+    retries: Retries,
+    /// The first failure of its current connection that ended it (or failed its setup).
+    lost: Option<(Recovery, String)>,
+    /// How many times it connected.
+    connects: u64,
+}
+
+impl Slot {
+    fn session(&self) -> Option<SessionId> {
+        match self.phase {
+            Phase::Starting { session, .. } | Phase::Ready(session) => Some(session),
+            _ => None,
+        }
+    }
+}
+
+/// A job on the wire: where its part file is and where the transfer started.
+struct Running {
+    job: Job,
+    slot: usize,
+    part: Option<PathBuf>,
+    offset: u64,
+}
+
+/// A small xorshift generator for the backoff's jitter (the core takes random numbers as
+/// arguments; it has no generator of its own).
+struct Jitter(u64);
+
+impl Jitter {
+    fn new() -> Jitter {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Jitter((t ^ u64::from(std::process::id()).rotate_left(32)) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+}
+
+/// Everything the event loop keeps.
+struct Mirror<'a> {
+    target: &'a Target,
+    config: Config,
+    ftp: Sessions,
+    stats: Stats,
+    slots: Vec<Slot>,
+    /// The slot of each open session.
+    by_session: HashMap<SessionId, usize>,
+    queue: VecDeque<Job>,
+    /// Jobs waiting for their backoff to pass.
+    delayed: Vec<(Instant, Job)>,
+    running: HashMap<OpId, Running>,
+    jitter: Jitter,
+    closing: bool,
+    ever_ready: bool,
+    now_ts: Timestamp,
+}
+
+/// The event loop: connects and logs in every session (at most [`MAX_CONNECTING`] at once),
+/// changes into the top folder, then keeps every ready session fed from one job queue until
+/// it is empty; failures go through `ftp_sansio::retry`.
+fn mirror(target: &Target, n: usize, out: &Path, timeout: Duration) -> Stats {
     let mut stats = Stats::default();
     let mut poll = match Poll::new() {
         Ok(p) => p,
@@ -358,271 +529,573 @@ fn mirror(target: &Target, n: usize, out: &Path) -> Stats {
             return stats;
         }
     };
-    let mut ftp = match Sessions::new(poll.registry(), Token(0), n) {
+    let ftp = match Sessions::new(poll.registry(), Token(0), n) {
         Ok(s) => s,
         Err(e) => {
             stats.failures.push(format!("sessions: {e}"));
             return stats;
         }
     };
-    let mut events = Events::with_capacity(256);
-    let mut queue = VecDeque::from([Job::List {
-        remote: Vec::new(),
-        local: out.to_path_buf(),
-    }]);
-    let mut running: HashMap<OpId, Job> = HashMap::new();
-    let mut parts: HashMap<OpId, PathBuf> = HashMap::new();
-    let mut ready: Vec<SessionId> = Vec::new();
-    let mut starting: HashMap<SessionId, Starting> = HashMap::new();
-    let mut closing = false;
-    let config = Config {
-        reply_timeout: Some(Duration::from_secs(30)),
-        data_timeout: Some(Duration::from_secs(30)),
-        ..Config::default()
+    let started = Instant::now();
+    let mut m = Mirror {
+        target,
+        config: Config {
+            reply_timeout: Some(timeout),
+            data_timeout: Some(timeout),
+            ..Config::default()
+        },
+        ftp,
+        stats,
+        slots: (0..n)
+            .map(|_| Slot {
+                phase: Phase::Idle {
+                    not_before: started,
+                },
+                retries: Retries::new(Backoff::default()),
+                lost: None,
+                connects: 0,
+            })
+            .collect(),
+        by_session: HashMap::new(),
+        queue: VecDeque::from([Job::new(Work::List {
+            remote: Vec::new(),
+            local: out.to_path_buf(),
+        })]),
+        delayed: Vec::new(),
+        running: HashMap::new(),
+        jitter: Jitter::new(),
+        closing: false,
+        ever_ready: false,
+        now_ts: server_now(),
     };
-    for _ in 0..n {
-        let started = ftp.connect(target.addr, config.clone()).and_then(|(s, _)| {
-            ftp.login(s, &target.user, &target.password)?;
-            for step in &target.cwd {
-                ftp.cwd(s, step)?;
-            }
-            Ok(s)
-        });
-        match started {
-            Ok(s) => {
-                starting.insert(
-                    s,
-                    Starting {
-                        left: 2 + target.cwd.len(),
-                    },
-                );
-            }
-            Err(e) => stats
-                .failures
-                .push(format!("connect to {}: {e}", target.addr)),
-        }
-    }
-    let now_ts = server_now();
+    let mut events = Events::with_capacity(256);
     let mut last_line = Instant::now();
     let show_progress = std::io::stderr().is_terminal();
-    let mut setup_failures: Vec<String> = Vec::new();
-    // sessions that failed to start: what else they report is a consequence
-    let mut failed: HashSet<SessionId> = HashSet::new();
-    let mut ever_ready = false;
 
     loop {
-        // Feed every ready session (three operations in hand each), or say goodbye when all
-        // is done.
-        if !closing {
-            for &s in &ready {
-                while ftp.pending(s) < 3 {
-                    let Some(job) = queue.pop_front() else { break };
-                    let op = match &job {
-                        Job::List { remote, .. } => {
-                            if remote.is_empty() {
-                                ftp.list(s, None)
-                            } else {
-                                ftp.list(s, remote)
-                            }
-                        }
-                        Job::Get { remote, local, .. } => {
-                            let part = part_path(local);
-                            match create_part(&part) {
-                                Ok(file) => {
-                                    let op = ftp.retrieve(s, remote, file);
-                                    if let Ok(op) = &op {
-                                        parts.insert(*op, part);
-                                    } else {
-                                        let _ = fs::remove_file(&part);
-                                    }
-                                    op
-                                }
-                                Err(e) => {
-                                    stats.failures.push(format!("{}: {e}", part.display()));
-                                    continue;
-                                }
-                            }
-                        }
-                    };
-                    match op {
-                        Ok(op) => {
-                            running.insert(op, job);
-                        }
-                        Err(e) => stats.failures.push(format!("{}: {e}", describe(&job))),
-                    }
-                }
-            }
-            let idle = queue.is_empty() && running.is_empty();
-            // Done when the work is (sessions still starting are not waited for), or when no
-            // session is left to do it.
-            let done = idle && (starting.is_empty() || ever_ready);
-            if done || (ready.is_empty() && starting.is_empty()) {
-                for (&s, _) in starting.iter() {
-                    failed.insert(s);
-                    let _ = ftp.disconnect(s);
-                }
-                starting.clear();
-                if !idle {
-                    stats.failures.push(match setup_failures.first() {
-                        // every session failed before it could take work: say why once
-                        Some(why) if !ever_ready => {
-                            format!("no session could start ({why}); nothing copied")
-                        }
-                        _ => "every session ended; the rest was not copied".into(),
-                    });
-                }
-                closing = true;
-                for &s in &ready {
-                    let _ = ftp.quit(s);
-                }
-            }
+        let now = Instant::now();
+        if !m.closing {
+            m.wake_delayed(now);
+            m.connect_idle(now);
+            m.feed();
+            m.check_done();
         }
-        if closing && ftp.is_empty() {
+        if m.closing && m.ftp.is_empty() {
             break;
         }
 
-        let timeout = ftp.poll_timeout().map_or(Duration::from_millis(200), |d| {
-            d.min(Duration::from_millis(200))
-        });
+        let mut timeout = m
+            .ftp
+            .poll_timeout()
+            .map_or(Duration::from_millis(200), |d| {
+                d.min(Duration::from_millis(200))
+            });
+        if let Some(due) = m.next_wakeup() {
+            timeout = timeout.min(due.saturating_duration_since(Instant::now()));
+        }
         if let Err(e) = poll.poll(&mut events, Some(timeout)) {
             if e.kind() != std::io::ErrorKind::Interrupted {
-                stats.failures.push(format!("mio poll: {e}"));
+                m.stats.failures.push(format!("mio poll: {e}"));
                 break;
             }
         }
         for event in events.iter() {
-            ftp.handle_event(event);
+            m.ftp.handle_event(event);
         }
-        ftp.handle_timeouts();
-
-        while let Some(done) = ftp.poll_completion() {
-            let Some(job) = running.remove(&done.op) else {
-                // greeting, login, CWD, quit
-                if let Some(st) = starting.get_mut(&done.session) {
-                    match &done.result {
-                        Ok(_) => {
-                            st.left -= 1;
-                            if st.left == 0 {
-                                starting.remove(&done.session);
-                                ready.push(done.session);
-                                ever_ready = true;
-                            }
-                        }
-                        Err(e) => {
-                            starting.remove(&done.session);
-                            failed.insert(done.session);
-                            let _ = ftp.disconnect(done.session);
-                            setup_failures.push(format!("{e}"));
-                            stats
-                                .failures
-                                .push(format!("session {} ({}): {e}", done.session, target.addr));
-                        }
-                    }
-                } else if let Err(e) = &done.result {
-                    if !closing && !failed.contains(&done.session) {
-                        stats
-                            .failures
-                            .push(format!("session {}: {e}", done.session));
-                    }
-                }
-                ready.retain(|&s| ftp.session(s).is_some());
-                continue;
-            };
-            let part = parts.remove(&done.op);
-            match (job, done.result) {
-                (Job::List { remote, local }, Ok(_)) => {
-                    stats.dirs += 1;
-                    let listing = done.data.unwrap_or_default();
-                    plan(&listing, &remote, &local, now_ts, &mut queue, &mut stats);
-                }
-                (
-                    Job::Get {
-                        remote,
-                        local,
-                        size,
-                    },
-                    Ok(Outcome::Transferred { bytes, .. }),
-                ) => {
-                    if let Some(size) = size.filter(|&s| s != bytes) {
-                        stats.failures.push(format!(
-                            "RETR {}: {bytes} bytes arrived, the listing said {size}",
-                            shown(&remote)
-                        ));
-                    } else {
-                        let renamed = match &part {
-                            Some(part) => fs::rename(part, &local),
-                            None => Ok(()),
-                        };
-                        match renamed {
-                            Ok(()) => {
-                                stats.files += 1;
-                                stats.bytes += bytes;
-                            }
-                            Err(e) => stats.failures.push(format!("{}: {e}", local.display())),
-                        }
-                    }
-                }
-                (job, Ok(other)) => stats
-                    .failures
-                    .push(format!("{}: unexpected {other:?}", describe(&job))),
-                (job, Err(e)) => stats.failures.push(format!("{}: {e}", describe(&job))),
-            }
-            if let Some(part) = part.filter(|p| p.exists()) {
-                // a failed transfer leaves nothing behind
-                let _ = fs::remove_file(part);
-            }
-            ready.retain(|&s| ftp.session(s).is_some());
-            if ready.is_empty() && starting.is_empty() && !closing {
-                stats.failures.push("every session ended".into());
-                for job in queue.drain(..) {
-                    stats.failures.push(format!("{}: not done", describe(&job)));
-                }
-            }
+        m.ftp.handle_timeouts();
+        while let Some(done) = m.ftp.poll_completion() {
+            m.completed(done);
         }
-
-        // a session that ended before it was ready, without saying why (every completion of
-        // this round has been read)
-        starting.retain(|&s, _| {
-            let alive = ftp.session(s).is_some();
-            if !alive {
-                failed.insert(s);
-                stats
-                    .failures
-                    .push(format!("session {s}: ended before it was ready"));
-            }
-            alive
-        });
+        m.reap_lost();
 
         if show_progress && last_line.elapsed() >= Duration::from_millis(200) {
             last_line = Instant::now();
-            let in_flight: u64 = ready.iter().filter_map(|&s| ftp.progress(s)).sum();
+            let in_flight: u64 = m
+                .slots
+                .iter()
+                .filter_map(|s| match s.phase {
+                    Phase::Ready(id) => m.ftp.progress(id),
+                    _ => None,
+                })
+                .sum();
             eprint!(
                 "\r{:>6} files  {:>5} dirs  {:>9.1} MiB  {:>5} queued  {} sessions ",
-                stats.files,
-                stats.dirs,
-                (stats.bytes + in_flight) as f64 / (1 << 20) as f64,
-                queue.len() + running.len(),
-                ftp.len()
+                m.stats.files,
+                m.stats.dirs,
+                (m.stats.bytes + in_flight) as f64 / (1 << 20) as f64,
+                m.queue.len() + m.delayed.len() + m.running.len(),
+                m.ftp.len()
             );
             let _ = std::io::stderr().flush();
         }
     }
     // Whatever did not finish (its session gone without a word) leaves no `.ftp-part` behind.
-    for (op, job) in running.drain() {
-        if let Some(part) = parts.remove(&op) {
+    for (_, r) in m.running.drain() {
+        if let Some(part) = r.part {
             let _ = fs::remove_file(part);
         }
-        stats
+        m.stats
             .failures
-            .push(format!("{}: not finished", describe(&job)));
+            .push(format!("{}: not finished", describe(&r.job)));
     }
-    stats
+    m.stats
+}
+
+impl Mirror<'_> {
+    /// Moves the jobs whose backoff has passed to the front of the queue.
+    fn wake_delayed(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.delayed.len() {
+            if self.delayed[i].0 <= now {
+                let (_, job) = self.delayed.swap_remove(i);
+                self.queue.push_front(job);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// The earliest time a delayed job or an idle session wants attention.
+    fn next_wakeup(&self) -> Option<Instant> {
+        let jobs = self.delayed.iter().map(|(t, _)| *t);
+        let slots = self.slots.iter().filter_map(|s| match s.phase {
+            Phase::Idle { not_before } => Some(not_before),
+            _ => None,
+        });
+        jobs.chain(slots).min()
+    }
+
+    /// Connects idle sessions whose backoff has passed, while fewer than [`MAX_CONNECTING`]
+    /// wait for their greeting.
+    fn connect_idle(&mut self, now: Instant) {
+        let mut connecting = self
+            .slots
+            .iter()
+            .filter(|s| matches!(s.phase, Phase::Starting { greeted: false, .. }))
+            .count();
+        for i in 0..self.slots.len() {
+            if connecting >= MAX_CONNECTING {
+                return;
+            }
+            let Phase::Idle { not_before } = self.slots[i].phase else {
+                continue;
+            };
+            if not_before > now {
+                continue;
+            }
+            let t = self.target;
+            let ftp = &mut self.ftp;
+            let started = ftp.connect(t.addr, self.config.clone()).and_then(|(s, g)| {
+                let setup = (|| {
+                    ftp.login(s, &t.user, &t.password)?;
+                    for step in &t.cwd {
+                        ftp.cwd(s, step)?;
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = setup {
+                    let _ = ftp.disconnect(s);
+                    return Err(e);
+                }
+                Ok((s, g))
+            });
+            let slot = &mut self.slots[i];
+            if slot.connects > 0 {
+                self.stats.reconnects += 1;
+            }
+            slot.connects += 1;
+            match started {
+                Ok((session, greeting)) => {
+                    slot.phase = Phase::Starting {
+                        session,
+                        greeting,
+                        greeted: false,
+                        left: 2 + t.cwd.len(),
+                    };
+                    slot.lost = None;
+                    self.by_session.insert(session, i);
+                    connecting += 1;
+                }
+                Err(e) => {
+                    slot.lost = Some((e.recovery(), format!("session {i} ({}): {e}", t.addr)));
+                    self.session_ended(i, now);
+                }
+            }
+        }
+    }
+
+    /// Keeps every ready session one operation ahead.
+    fn feed(&mut self) {
+        for i in 0..self.slots.len() {
+            let Phase::Ready(s) = self.slots[i].phase else {
+                continue;
+            };
+            // One operation in flight and one queued behind it: the next command goes out the
+            // moment a reply arrives, and the last files do not wait behind a busy session.
+            while self.ftp.pending(s) < 2 {
+                let Some(job) = self.queue.pop_front() else {
+                    return;
+                };
+                self.dispatch(i, s, job);
+            }
+        }
+    }
+
+    /// Requests `job` on session `s` of slot `slot`.
+    fn dispatch(&mut self, slot: usize, s: SessionId, job: Job) {
+        let (op, part, offset) = match &job.work {
+            Work::List { remote, .. } => {
+                let op = if remote.is_empty() {
+                    self.ftp.list(s, None)
+                } else {
+                    self.ftp.list(s, remote)
+                };
+                (op, None, 0)
+            }
+            Work::Get { remote, local, .. } => {
+                let part = part_path(local);
+                let opened = if job.resume.attempts_failed() == 0 {
+                    create_part(&part).map(|f| (f, 0))
+                } else {
+                    reopen_part(&part, &job.resume)
+                };
+                let (file, offset) = match opened {
+                    Ok(f) => f,
+                    Err(e) => {
+                        self.stats.failures.push(format!("{}: {e}", part.display()));
+                        let _ = fs::remove_file(&part);
+                        return;
+                    }
+                };
+                if offset > 0 {
+                    self.stats.resumed += 1;
+                }
+                (
+                    self.ftp.retrieve_from(s, remote, offset, file),
+                    Some(part),
+                    offset,
+                )
+            }
+        };
+        match op {
+            Ok(op) => {
+                self.running.insert(
+                    op,
+                    Running {
+                        job,
+                        slot,
+                        part,
+                        offset,
+                    },
+                );
+            }
+            Err(e) => {
+                if let Some(part) = part {
+                    let _ = fs::remove_file(part);
+                }
+                self.stats.failures.push(format!("{}: {e}", describe(&job)));
+            }
+        }
+    }
+
+    /// Starts the goodbyes when the work is done, or when no session is left to do it.
+    fn check_done(&mut self) {
+        let idle = self.queue.is_empty() && self.delayed.is_empty() && self.running.is_empty();
+        let alive = self.slots.iter().any(|s| !matches!(s.phase, Phase::Dead));
+        if !idle && alive {
+            return;
+        }
+        if !idle {
+            let why = self
+                .slots
+                .iter()
+                .find_map(|s| s.lost.as_ref().map(|l| l.1.clone()));
+            self.stats.failures.push(match why {
+                // every session failed before it could take work: say why once
+                Some(why) if !self.ever_ready => {
+                    format!("no session could start ({why}); nothing copied")
+                }
+                _ => "every session ended; the rest was not copied".into(),
+            });
+            let left: Vec<Job> = if self.ever_ready {
+                self.queue
+                    .drain(..)
+                    .chain(self.delayed.drain(..).map(|(_, j)| j))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for job in left {
+                self.stats
+                    .failures
+                    .push(format!("{}: not done", describe(&job)));
+            }
+        }
+        self.closing = true;
+        for slot in &mut self.slots {
+            match slot.phase {
+                Phase::Ready(s) => {
+                    let _ = self.ftp.quit(s);
+                }
+                Phase::Starting { session, .. } => {
+                    let _ = self.ftp.disconnect(session);
+                }
+                _ => {}
+            }
+            slot.phase = Phase::Dead;
+        }
+    }
+
+    /// One operation ended.
+    fn completed(&mut self, done: ftp_mio::Completion) {
+        let Some(run) = self.running.remove(&done.op) else {
+            self.setup_completed(done);
+            return;
+        };
+        if let Err(e) = &done.result {
+            self.note_loss(run.slot, done.session, e);
+        }
+        let now = Instant::now();
+        let Running {
+            mut job,
+            slot,
+            part,
+            offset,
+        } = run;
+        let failure: Error = match (&job.work, done.result) {
+            (Work::List { remote, local }, Ok(_)) => {
+                self.stats.dirs += 1;
+                let listing = done.data.unwrap_or_default();
+                let (remote, local) = (remote.clone(), local.clone());
+                plan(
+                    &listing,
+                    &remote,
+                    &local,
+                    self.now_ts,
+                    &mut self.queue,
+                    &mut self.stats,
+                );
+                self.slots[slot].retries.reset();
+                return;
+            }
+            (
+                Work::Get {
+                    remote,
+                    local,
+                    size,
+                },
+                Ok(Outcome::Transferred { bytes, reply }),
+            ) => {
+                let total = offset.saturating_add(bytes);
+                match size {
+                    // Short of what the listing said: a truncation, retried as the core says.
+                    Some(size) if total < *size => OpError::Truncated {
+                        expected: *size,
+                        received: total,
+                        reply: Some(reply),
+                    }
+                    .into(),
+                    Some(size) if total > *size => {
+                        self.stats.failures.push(format!(
+                            "RETR {}: {total} bytes arrived, the listing said {size}",
+                            shown(remote)
+                        ));
+                        if let Some(part) = part {
+                            let _ = fs::remove_file(part);
+                        }
+                        return;
+                    }
+                    _ => {
+                        let renamed = match &part {
+                            Some(part) => fs::rename(part, local),
+                            None => Ok(()),
+                        };
+                        match renamed {
+                            Ok(()) => {
+                                self.stats.files += 1;
+                                self.stats.bytes += total;
+                                self.slots[slot].retries.reset();
+                            }
+                            Err(e) => {
+                                self.stats
+                                    .failures
+                                    .push(format!("{}: {e}", local.display()));
+                                if let Some(part) = part {
+                                    let _ = fs::remove_file(part);
+                                }
+                            }
+                        }
+                        return;
+                    }
+                }
+            }
+            (_, Ok(other)) => {
+                self.stats
+                    .failures
+                    .push(format!("{}: unexpected {other:?}", describe(&job)));
+                if let Some(part) = part {
+                    let _ = fs::remove_file(part);
+                }
+                return;
+            }
+            (_, Err(e)) => e,
+        };
+        // Never sent (queued behind a session that was lost): back to the queue, no attempt
+        // used up.
+        if matches!(
+            failure,
+            Error::Usage(UsageError::Closed) | Error::NoSuchSession
+        ) {
+            self.queue.push_front(job);
+            return;
+        }
+        let rest_refused = offset > 0 && failure.is_rest_refusal();
+        let random = self.jitter.next();
+        let next = job
+            .resume
+            .on_failure(failure.recovery(), rest_refused, now, random);
+        match next.delay() {
+            Some(delay) => {
+                self.stats.retries += 1;
+                note(&format!(
+                    "mirror: {}: {failure}; trying again in {delay:.2?}",
+                    describe(&job)
+                ));
+                self.delayed.push((now + delay, job));
+            }
+            None => {
+                let tries = job.resume.attempts_failed() + 1;
+                let after = if tries > 1 {
+                    format!(" (after {tries} attempts)")
+                } else {
+                    String::new()
+                };
+                self.stats
+                    .failures
+                    .push(format!("{}: {failure}{after}", describe(&job)));
+                if let Some(part) = part {
+                    let _ = fs::remove_file(part);
+                }
+            }
+        }
+    }
+
+    /// Remembers the first failure that ended a session's connection (what decides whether
+    /// it is connected again).
+    fn note_loss(&mut self, slot: usize, session: SessionId, e: &Error) {
+        let s = &mut self.slots[slot];
+        if s.session() == Some(session)
+            && s.lost.is_none()
+            && e.is_fatal()
+            && !matches!(e, Error::Usage(UsageError::Closed) | Error::NoSuchSession)
+        {
+            s.lost = Some((e.recovery(), format!("session {slot}: {e}")));
+        }
+    }
+
+    /// A greeting, login, `CWD` or `QUIT` ended.
+    fn setup_completed(&mut self, done: ftp_mio::Completion) {
+        let Some(&i) = self.by_session.get(&done.session) else {
+            return;
+        };
+        let slot = &mut self.slots[i];
+        let Phase::Starting {
+            session,
+            greeting,
+            greeted,
+            left,
+        } = &mut slot.phase
+        else {
+            return; // QUIT, or a session already given up
+        };
+        if *session != done.session {
+            return;
+        }
+        match &done.result {
+            Ok(_) => {
+                if done.op == *greeting {
+                    *greeted = true;
+                }
+                *left -= 1;
+                if *left == 0 {
+                    slot.phase = Phase::Ready(done.session);
+                    self.ever_ready = true;
+                }
+            }
+            Err(e) => {
+                if done.op == *greeting {
+                    *greeted = true;
+                }
+                if slot.lost.is_none()
+                    && !matches!(
+                        e,
+                        Error::Usage(UsageError::Closed)
+                            | Error::NoSuchSession
+                            | Error::Cancelled { .. }
+                    )
+                {
+                    let what = format!("session {i} ({}): {e}", self.target.addr);
+                    slot.lost = Some((e.recovery(), what));
+                }
+                // a login refused leaves the session open: end it (what happens next is
+                // decided when it is gone)
+                let _ = self.ftp.disconnect(done.session);
+            }
+        }
+    }
+
+    /// Sessions that ended: connected again after a backoff when the failure that ended them
+    /// is transient, else given up.
+    fn reap_lost(&mut self) {
+        let now = Instant::now();
+        for i in 0..self.slots.len() {
+            let Some(s) = self.slots[i].session() else {
+                continue;
+            };
+            if self.ftp.session(s).is_none() {
+                self.by_session.remove(&s);
+                self.session_ended(i, now);
+            }
+        }
+    }
+
+    /// Slot `i` has no session any more: decide whether it connects again.
+    fn session_ended(&mut self, i: usize, now: Instant) {
+        let random = self.jitter.next();
+        let slot = &mut self.slots[i];
+        let (recovery, why) = slot
+            .lost
+            .clone()
+            .unwrap_or((Recovery::Reconnect, format!("session {i}: ended")));
+        let delay = match recovery {
+            Recovery::GiveUp => None,
+            Recovery::Retry | Recovery::Reconnect => slot.retries.next_delay(now, random),
+        };
+        match delay {
+            Some(delay) => {
+                note(&format!("mirror: {why}; connecting again in {delay:.2?}"));
+                slot.phase = Phase::Idle {
+                    not_before: now + delay,
+                };
+            }
+            None => {
+                let why = if recovery == Recovery::GiveUp {
+                    why
+                } else {
+                    format!("{why} (after {} connects)", slot.connects)
+                };
+                slot.phase = Phase::Dead;
+                slot.lost = Some((recovery, why.clone()));
+                self.stats.failures.push(why);
+            }
+        }
+    }
 }
 
 fn describe(job: &Job) -> String {
-    match job {
-        Job::List { remote, .. } => format!("LIST {}", shown(remote)),
-        Job::Get { remote, .. } => format!("RETR {}", shown(remote)),
+    match &job.work {
+        Work::List { remote, .. } => format!("LIST {}", shown(remote)),
+        Work::Get { remote, .. } => format!("RETR {}", shown(remote)),
     }
 }
 
@@ -718,7 +1191,7 @@ mod tests {
         let (target, server) = demo_server();
         let out = std::env::temp_dir().join(format!("ftp-mio-mirror-test-{}", std::process::id()));
         std::fs::create_dir_all(&out).unwrap();
-        let stats = mirror(&target, 4, &out);
+        let stats = mirror(&target, 4, &out, Duration::from_secs(30));
         let differing = verify(&server.root, &out);
         std::fs::remove_dir_all(&out).unwrap();
         assert!(stats.failures.is_empty(), "{:?}", stats.failures);
@@ -745,11 +1218,21 @@ mod tests {
         assert_eq!(a.url.as_deref(), Some("ftp://h/"));
         assert_eq!((a.sessions, a.out), (3, Some(PathBuf::from("out"))));
         assert_eq!(parse_args(&args(&[])).unwrap().sessions, 8);
+        assert_eq!(
+            parse_args(&args(&[])).unwrap().timeout,
+            Duration::from_secs(30)
+        );
+        let a = parse_args(&args(&["--timeout", "1.5"])).unwrap();
+        assert_eq!(a.timeout, Duration::from_millis(1500));
         for bad in [
             &["-n", "abc"][..],
             &["-n", "0"],
             &["-n"],
             &["-o"],
+            &["--timeout"],
+            &["--timeout", "0"],
+            &["--timeout", "abc"],
+            &["--timeout", "1e9"],
             &["--bogus"],
             &["ftp://a/", "ftp://b/"],
         ] {

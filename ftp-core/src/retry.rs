@@ -625,7 +625,7 @@ impl Resume {
     /// [`is a refusal of it`](OpError::is_rest_refusal). Returns what to do next:
     ///
     /// - a refused `REST` (the first time): [`Next::Retry`] at once, from byte 0 from now on;
-    /// - [`Recovery::GiveUp`]: [`Next::GiveUp`];
+    /// - a [`Recovery::GiveUp`]: [`Next::GiveUp`];
     /// - [`Recovery::Retry`] / [`Recovery::Reconnect`]: [`Next::Retry`] / [`Next::Reconnect`]
     ///   after the backoff's next delay, or [`Next::GiveUp`] when the retries are used up.
     ///

@@ -24,7 +24,9 @@
 //! whose control connection is lost (cut, reset, reply timeout, `421`) is connected again
 //! with backoff (connect, login, the URL's `CWD` steps), and the work it held goes back to the
 //! queue; so is a session whose connect or greeting failed (refused, timed out). At most 32
-//! sessions connect at once (a crowd would overflow the server's listen backlog). A
+//! sessions connect at once (a crowd would overflow the server's listen backlog), and once
+//! sessions are at work another one connects only while more work waits than the others
+//! keep in hand (a login is not free: the server forks and authenticates for each). A
 //! permanent failure (`530`, `550`, a local file that cannot be written, ...) is reported at
 //! once.
 //!
@@ -668,13 +670,23 @@ impl Mirror<'_> {
     /// Connects idle sessions whose backoff has passed, while fewer than [`MAX_CONNECTING`]
     /// wait for their greeting.
     fn connect_idle(&mut self, now: Instant) {
-        let mut connecting = self
-            .slots
-            .iter()
-            .filter(|s| matches!(s.phase, Phase::Starting { greeted: false, .. }))
-            .count();
+        let mut connecting = 0;
+        let mut busy = 0; // sessions connected or connecting
+        for s in &self.slots {
+            match s.phase {
+                Phase::Starting { greeted, .. } => {
+                    busy += 1;
+                    connecting += usize::from(!greeted);
+                }
+                Phase::Ready(_) => busy += 1,
+                _ => {}
+            }
+        }
+        let work = self.queue.len() + self.delayed.len();
         for i in 0..self.slots.len() {
-            if connecting >= MAX_CONNECTING {
+            // Once sessions work, another one is only worth its login while more work waits
+            // than the others keep in hand (two each).
+            if connecting >= MAX_CONNECTING || (self.ever_ready && work <= 2 * busy) {
                 return;
             }
             let Phase::Idle { not_before } = self.slots[i].phase else {
@@ -715,6 +727,7 @@ impl Mirror<'_> {
                     slot.lost = None;
                     self.by_session.insert(session, i);
                     connecting += 1;
+                    busy += 1;
                 }
                 Err(e) => {
                     slot.lost = Some((e.recovery(), format!("session {i} ({}): {e}", t.addr)));
@@ -769,6 +782,10 @@ impl Mirror<'_> {
                 };
                 if offset > 0 {
                     self.stats.resumed += 1;
+                    note(&format!(
+                        "mirror: RETR {}: resuming at byte {offset}",
+                        shown(remote)
+                    ));
                 }
                 (
                     self.ftp.retrieve_from(s, remote, offset, file),

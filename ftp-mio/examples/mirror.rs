@@ -592,8 +592,9 @@ fn mirror(target: &Target, n: usize, out: &Path, timeout: Duration) -> Stats {
             .map_or(Duration::from_millis(200), |d| {
                 d.min(Duration::from_millis(200))
             });
-        if let Some(due) = m.next_wakeup() {
-            timeout = timeout.min(due.saturating_duration_since(Instant::now()));
+        let now = Instant::now();
+        if let Some(due) = m.next_wakeup(now) {
+            timeout = timeout.min(due.saturating_duration_since(now));
         }
         if let Err(e) = poll.poll(&mut events, Some(timeout)) {
             if e.kind() != std::io::ErrorKind::Interrupted {
@@ -657,11 +658,12 @@ impl Mirror<'_> {
         }
     }
 
-    /// The earliest time a delayed job or an idle session wants attention.
-    fn next_wakeup(&self) -> Option<Instant> {
+    /// The earliest time a delayed job or an idle session's backoff ends. (An idle session
+    /// whose backoff has ended waits for a session event instead: a greeting, or more work.)
+    fn next_wakeup(&self, now: Instant) -> Option<Instant> {
         let jobs = self.delayed.iter().map(|(t, _)| *t);
         let slots = self.slots.iter().filter_map(|s| match s.phase {
-            Phase::Idle { not_before } => Some(not_before),
+            Phase::Idle { not_before } if not_before > now => Some(not_before),
             _ => None,
         });
         jobs.chain(slots).min()

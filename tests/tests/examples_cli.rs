@@ -19,7 +19,13 @@
 //! | `mirror` (mio): wrong password | 1 | `mio_mirror_refused_and_wrong_password` |
 //! | `mirror` (mio): `-n abc`, `-n 0` | 2 | `mio_mirror_usage_errors` |
 //! | `mirror` (mio): a tree, options after the URL, a second URL segment | 0 | `mio_mirror_copies_and_leaves_no_part_files` |
-//! | `mirror` (mio): a file whose transfer fails is not created | 1 | `mio_mirror_failed_file_is_not_created` |
+//! | `mirror` (mio): a file whose transfer fails is not created (`550` at once; a truncation after 5 attempts resuming with `REST`; longer than listed at once) | 1 | `mio_mirror_failed_file_is_not_created` |
+//! | `mirror` (mio): a data connection cut part way: resumed with `REST`, byte-identical | 0 | `mio_mirror_resumes_a_cut_data_connection` |
+//! | `mirror` (mio): the control connection cut, then reset: connected again twice, every file | 0 | `mio_mirror_reconnects_after_losing_the_control_connection` |
+//! | `mirror` (mio): data and control stalls longer than `--timeout`: retried, reconnected | 0 | `mio_mirror_recovers_from_stalls` |
+//! | `mirror` (mio): seeded random cuts, resets and refusals on 100 files: each file whole or reported | 0/1 | `mio_mirror_survives_random_faults` |
+//! | `mirror` (mio): 256 sessions against vsftpd (ignored by default, `tests/run-all.sh`) | 0 | `mio_mirror_crowd_on_vsftpd` |
+//! | `ftp mirror`: the control connection cut mid-mirror: connected again, every file | 0 | `ftp_mirror_reconnects_after_losing_the_control_connection` |
 //! | `mirror` (mio): hostile `LIST` names (`../x`, `a\b`, NUL, control characters) | 1 | `mio_mirror_hostile_names_stay_inside` |
 //! | on libunftp and (ignored by default, `tests/run-all.sh`) vsftpd, ProFTPD, Pure-FTPd, pyftpdlib: `ls` of a missing directory 1, of a present one 0; `get` of a missing file 1 and nothing left, of a present one 0; both mirrors 0 with the whole tree | 0/1 | `system::*` |
 //!

@@ -45,6 +45,7 @@ use std::path::{Component, Path, PathBuf};
 
 pub mod fault;
 pub mod link;
+pub mod soak;
 mod local;
 mod ports;
 mod raw;

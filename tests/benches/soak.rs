@@ -12,13 +12,18 @@
 //!     [--cut 0.01] [--reset 0.002] [--stall 0.002] [--refuse 0.002] [--stall-for 8]
 //!     [--max-after 1048576] [--control-max-after 16384] [--data-only]
 //!     [--timeout 5] [--op-timeout 60] [--delay-ms 0] [--uploads 0.5] [--attempts 10]
+//!     [--direct-uploads]
 //! ```
+//!
+//! `--direct-uploads` uploads straight to the final name ([`UploadMode::Direct`]), which a
+//! late `STOR` of an abandoned session can truncate; by default each upload from 0 takes a
+//! temporary name of its own and is renamed once complete.
 //!
 //! Times are in seconds. `all` is the four system servers (libunftp only when asked for).
 
 use std::time::Duration;
 
-use ftp_tests::soak::{self, Driver, SoakConfig, SoakReport};
+use ftp_tests::soak::{self, Driver, SoakConfig, SoakReport, UploadMode};
 use ftp_tests::{passive_ranges, LocalServer, ServerKind, SystemServer, TestServer};
 
 struct Options {
@@ -40,6 +45,7 @@ struct Options {
     delay_ms: u64,
     uploads: f64,
     attempts: u32,
+    direct_uploads: bool,
 }
 
 fn server_kinds(s: &str) -> Vec<ServerKind> {
@@ -79,6 +85,7 @@ fn options() -> Option<Options> {
         delay_ms: 0,
         uploads: 0.5,
         attempts: 10,
+        direct_uploads: false,
     };
     let mut bench = false;
     let mut args = std::env::args().skip(1);
@@ -118,6 +125,7 @@ fn options() -> Option<Options> {
             "--delay-ms" => o.delay_ms = num(&a, value()),
             "--uploads" => o.uploads = num(&a, value()),
             "--attempts" => o.attempts = num(&a, value()),
+            "--direct-uploads" => o.direct_uploads = true,
             _ => {}
         }
     }
@@ -143,6 +151,9 @@ fn config(o: &Options, server: &dyn TestServer, driver: Driver) -> SoakConfig {
     c.operation_timeout = Duration::from_secs_f64(o.op_timeout);
     c.delay = Duration::from_millis(o.delay_ms);
     c.max_attempts = o.attempts;
+    if o.direct_uploads {
+        c.upload_mode = UploadMode::Direct;
+    }
     c
 }
 

@@ -108,6 +108,25 @@ impl std::str::FromStr for Driver {
     }
 }
 
+/// How uploads reach their name ([`SoakConfig::upload_mode`]).
+///
+/// ```
+/// assert_eq!(ftp_tests::soak::UploadMode::default(), ftp_tests::soak::UploadMode::TempRename);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UploadMode {
+    /// `STOR name`, resumed with `SIZE name` + `REST` + `STOR name`. Not safe against a
+    /// session the client gave up on: a `STOR` it sent that the network delivers late (a
+    /// stalled control connection) truncates the file the retry completed since (every server
+    /// does; `tests/tests/soak.rs` shows it).
+    Direct,
+    /// Each upload from byte 0 goes to a name of its own (`name.partN`), resumed there with
+    /// `SIZE` + `REST` + `STOR`, and renamed to `name` once `SIZE` agrees. A late `STOR` of an
+    /// abandoned session can then only reach a name nobody uses any more. (The default.)
+    #[default]
+    TempRename,
+}
+
 /// What a soak does; [`SoakConfig::new`] gives the long run's defaults.
 ///
 /// ```
@@ -159,6 +178,11 @@ pub struct SoakConfig {
     pub dir: String,
     /// How often the resident memory is sampled.
     pub memory_interval: Duration,
+    /// How uploads reach their name.
+    pub upload_mode: UploadMode,
+    /// Print every step and its result on stderr (default: when the environment variable
+    /// `FTP_SOAK_TRACE` is set).
+    pub trace: bool,
 }
 
 impl SoakConfig {
@@ -204,6 +228,8 @@ impl SoakConfig {
             max_attempts: 10,
             dir: format!("soak-{}", driver.name()),
             memory_interval: Duration::from_millis(100),
+            upload_mode: UploadMode::TempRename,
+            trace: std::env::var_os("FTP_SOAK_TRACE").is_some(),
         }
     }
 
@@ -374,7 +400,10 @@ impl SoakReport {
             ));
         }
         for o in self.over_deadline.iter().take(10) {
-            p.push(format!("beyond its deadline bound {:?}: {o}", self.deadline_bound));
+            p.push(format!(
+                "beyond its deadline bound {:?}: {o}",
+                self.deadline_bound
+            ));
         }
         p
     }
@@ -991,6 +1020,8 @@ enum Step {
     Retr(String, u64),
     /// `REST offset` (when not 0) + `STOR path`.
     Stor(String, u64),
+    /// `RNFR from` + `RNTO to`.
+    Rename(String, String),
     /// Nothing until then (backoff).
     Wait(Instant),
     /// No job left.
@@ -1005,6 +1036,7 @@ impl Step {
             Step::Size(_) => "SIZE",
             Step::Retr(..) => "RETR",
             Step::Stor(..) => "STOR",
+            Step::Rename(..) => "RNFR/RNTO",
             Step::Wait(_) => "wait",
             Step::Finished => "finished",
         }
@@ -1019,6 +1051,10 @@ enum Phase {
     AskSize,
     /// Upload ended with 226: does `SIZE` agree?
     CheckSize,
+    /// [`UploadMode::TempRename`]: the whole file is under its temporary name.
+    Rename,
+    /// [`UploadMode::TempRename`]: did the rename happen (`SIZE` of the final name)?
+    Confirm,
 }
 
 struct Active {
@@ -1029,6 +1065,20 @@ struct Active {
     sent: Rc<Cell<u64>>,
     /// The next transfer is from 0 after part of the file moved.
     restart: bool,
+    /// [`UploadMode::TempRename`]: the number of the temporary name in use.
+    part: u32,
+    /// A `STOR` from 0 went out under that name: the next one takes a new name.
+    part_used: bool,
+}
+
+impl Active {
+    /// Where the upload's bytes go now.
+    fn target(&self, mode: UploadMode) -> String {
+        match mode {
+            UploadMode::Direct => self.job.path.clone(),
+            UploadMode::TempRename => format!("{}.part{}", self.job.path, self.part),
+        }
+    }
 }
 
 /// Counters of one session (merged into the report).
@@ -1050,8 +1100,8 @@ struct Tally {
     files_verified: usize,
     failures: Vec<JobFailure>,
     bytes_lost: u64,
-    /// Uploads the client took for complete: checked at the end.
-    uploaded: Vec<Job>,
+    /// Uploads the client took for complete (and their failures): checked at the end.
+    uploaded: Vec<(Job, u32)>,
     ops: u64,
     max_op: Duration,
     max_op_step: String,
@@ -1104,6 +1154,7 @@ impl Tally {
 /// job. The drivers only carry the steps out.
 struct Planner {
     max_attempts: u32,
+    mode: UploadMode,
     connected: bool,
     logged_in: bool,
     active: Option<Active>,
@@ -1112,9 +1163,10 @@ struct Planner {
 }
 
 impl Planner {
-    fn new(max_attempts: u32) -> Planner {
+    fn new(max_attempts: u32, mode: UploadMode) -> Planner {
         Planner {
             max_attempts,
+            mode,
             connected: false,
             logged_in: false,
             active: None,
@@ -1135,6 +1187,8 @@ impl Planner {
                 phase: Phase::Transfer(0),
                 sent: Rc::new(Cell::new(0)),
                 restart: false,
+                part: 1,
+                part_used: false,
             });
         }
         if let Some(t) = self.not_before {
@@ -1164,18 +1218,26 @@ impl Planner {
                     self.tally.restarts += 1;
                 }
                 if a.job.upload {
-                    Step::Stor(a.job.path.clone(), offset)
+                    if offset == 0 && std::mem::replace(&mut a.part_used, true) {
+                        a.part += 1;
+                    }
+                    Step::Stor(a.target(self.mode), offset)
                 } else {
                     Step::Retr(a.job.path.clone(), offset)
                 }
             }
-            Phase::AskSize | Phase::CheckSize => Step::Size(a.job.path.clone()),
+            Phase::AskSize | Phase::CheckSize => Step::Size(a.target(self.mode)),
+            Phase::Rename => Step::Rename(a.target(self.mode), a.job.path.clone()),
+            Phase::Confirm => Step::Size(a.job.path.clone()),
         }
     }
 
     /// The upload source for `Stor(_, offset)`.
     fn source(&self, offset: u64) -> GenReader {
-        let a = self.active.as_ref().expect("a job is active during a transfer");
+        let a = self
+            .active
+            .as_ref()
+            .expect("a job is active during a transfer");
         GenReader {
             key: a.job.key,
             pos: offset,
@@ -1186,7 +1248,10 @@ impl Planner {
 
     /// The download sink for `Retr`.
     fn sink(&self) -> VerifySink {
-        let a = self.active.as_ref().expect("a job is active during a transfer");
+        let a = self
+            .active
+            .as_ref()
+            .expect("a job is active during a transfer");
         VerifySink(a.down.clone())
     }
 
@@ -1210,7 +1275,19 @@ impl Planner {
             return;
         };
         let size = a.job.size;
+        let temp = self.mode == UploadMode::TempRename;
         match (a.phase, result) {
+            (Phase::AskSize | Phase::CheckSize, Ok(n)) if n == size && temp => {
+                a.phase = Phase::Rename;
+            }
+            (Phase::Confirm, Ok(n)) if n == size => self.done(),
+            // not renamed (yet): where is the temporary file?
+            (Phase::Confirm, Ok(_)) => a.phase = Phase::AskSize,
+            (Phase::Confirm, Err(e)) if e.is_permanent() => {
+                self.count_error(&e);
+                let a = self.active.as_mut().expect("active");
+                a.phase = Phase::AskSize;
+            }
             (Phase::AskSize, Ok(n)) if n == size => self.done(),
             (Phase::AskSize, Ok(n)) if n < size => a.phase = Phase::Transfer(n),
             (Phase::AskSize, Ok(_)) => {
@@ -1237,7 +1314,27 @@ impl Planner {
                 self.setback(now, why, Recovery::Retry);
             }
             (_, Err(e)) => self.failed(now, step, e),
-            (Phase::Transfer(_), Ok(_)) => {}
+            (Phase::Transfer(_) | Phase::Rename, Ok(_)) => {}
+        }
+    }
+
+    /// The result of `Rename`: done, or find out whether it happened.
+    fn renamed(&mut self, now: Instant, step: &Step, result: Result<(), DriverError>) {
+        let Some(a) = self.active.as_mut() else {
+            return;
+        };
+        match result {
+            Ok(()) => self.done(),
+            Err(e) => {
+                a.phase = Phase::Confirm;
+                self.count_error(&e);
+                let how = match recovery(&e) {
+                    Recovery::Reconnect => Recovery::Reconnect,
+                    // a refused RNFR: an abandoned session's rename may have come first
+                    Recovery::Retry | Recovery::GiveUp => Recovery::Retry,
+                };
+                self.setback(now, format!("{}: {e}", step.name()), how);
+            }
         }
     }
 
@@ -1365,7 +1462,7 @@ impl Planner {
             if a.failures > 0 {
                 self.tally.survived += 1;
             }
-            self.tally.uploaded.push(a.job);
+            self.tally.uploaded.push((a.job, a.failures));
             return;
         }
         let d = a.down.borrow();
@@ -1549,7 +1646,7 @@ fn setup(cfg: &SoakConfig, sources: &[Vec<Job>]) -> io::Result<()> {
 fn verify_uploads(cfg: &SoakConfig, t: &mut Tally) {
     let uploaded = std::mem::take(&mut t.uploaded);
     let mut ftp = None;
-    for job in uploaded {
+    for (job, failures) in uploaded {
         let result = match &cfg.root {
             Some(root) => match std::fs::File::open(root.join(&job.path)) {
                 Ok(mut f) => compare(job.key, job.size, &mut f),
@@ -1572,7 +1669,7 @@ fn verify_uploads(cfg: &SoakConfig, t: &mut Tally) {
                 t.failures.push(JobFailure {
                     path: job.path,
                     size: job.size,
-                    attempts: 0,
+                    attempts: failures,
                     reason: format!("upload completed but on the server: {why}"),
                 });
             }
@@ -1617,9 +1714,10 @@ fn run_mio(cfg: &SoakConfig, addr: SocketAddr, queue: &JobQueue) -> io::Result<T
     let mut ftp = Sessions::new(poll.registry(), mio::Token(0), cfg.sessions + 4)?;
     let config = cfg.client_config();
     let bound = cfg.deadline_bound();
+    let epoch = Instant::now();
     let mut workers: Vec<MioWorker> = (0..cfg.sessions)
         .map(|_| MioWorker {
-            plan: Planner::new(cfg.max_attempts),
+            plan: Planner::new(cfg.max_attempts, cfg.upload_mode),
             session: None,
             op: None,
             finished: false,
@@ -1628,7 +1726,7 @@ fn run_mio(cfg: &SoakConfig, addr: SocketAddr, queue: &JobQueue) -> io::Result<T
     loop {
         let now = Instant::now();
         let mut wake: Option<Instant> = None;
-        for w in workers.iter_mut().filter(|w| !w.finished) {
+        for (i, w) in workers.iter_mut().enumerate().filter(|(_, w)| !w.finished) {
             while w.op.is_none() {
                 let step = w.plan.next(now, queue);
                 let s = w.session;
@@ -1670,10 +1768,14 @@ fn run_mio(cfg: &SoakConfig, addr: SocketAddr, queue: &JobQueue) -> io::Result<T
                                 },
                                 DataEnd::source(w.plan.source(*offset)),
                             ),
+                            Step::Rename(from, to) => ftp.rename(s, from, to),
                             _ => unreachable!("handled above"),
                         },
                     },
                 };
+                if cfg.trace {
+                    trace(epoch, i, w.session, &step, &requested);
+                }
                 match requested {
                     Ok(op) => w.op = Some((op, step, now)),
                     Err(e) => {
@@ -1710,15 +1812,19 @@ fn run_mio(cfg: &SoakConfig, addr: SocketAddr, queue: &JobQueue) -> io::Result<T
         ftp.handle_timeouts();
         let now = Instant::now();
         while let Some(done) = ftp.poll_completion() {
-            let Some(w) = workers
+            let Some((i, w)) = workers
                 .iter_mut()
-                .find(|w| w.op.as_ref().is_some_and(|(op, ..)| *op == done.op))
+                .enumerate()
+                .find(|(_, w)| w.op.as_ref().is_some_and(|(op, ..)| *op == done.op))
             else {
                 continue; // a QUIT
             };
             let Some((_, step, at)) = w.op.take() else {
                 continue;
             };
+            if cfg.trace {
+                trace(epoch, i, w.session, &step, &done.result);
+            }
             w.plan.tally.op(&step, now.duration_since(at), bound);
             mio_result(w, &ftp, now, &step, done.result);
         }
@@ -1728,6 +1834,25 @@ fn run_mio(cfg: &SoakConfig, addr: SocketAddr, queue: &JobQueue) -> io::Result<T
         tally.merge(w.plan.tally);
     }
     Ok(tally)
+}
+
+/// One line of [`SoakConfig::trace`].
+fn trace<S: fmt::Debug, T: fmt::Debug, E: fmt::Display>(
+    epoch: Instant,
+    worker: usize,
+    session: Option<S>,
+    step: &Step,
+    result: &Result<T, E>,
+) {
+    let result = match result {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => format!("ERR {e}"),
+    };
+    let result: String = result.chars().take(160).collect();
+    eprintln!(
+        "soak {:9.3} w{worker:<2} {session:?} {step:?} -> {result}",
+        epoch.elapsed().as_secs_f64()
+    );
 }
 
 fn mio_result(
@@ -1755,6 +1880,7 @@ fn mio_result(
             w.plan.size(now, step, size);
         }
         Step::Retr(..) | Step::Stor(..) => w.plan.transferred(now, step, result.map(|_| ())),
+        Step::Rename(..) => w.plan.renamed(now, step, result.map(|_| ())),
         _ => {}
     }
     if w.session.is_some_and(|s| ftp.session(s).is_none()) {
@@ -1769,7 +1895,8 @@ fn run_blocking(cfg: &SoakConfig, addr: SocketAddr, queue: &Arc<JobQueue>) -> Ta
     let bound = cfg.deadline_bound();
     let epoch = Instant::now();
     // per thread: when its current step started (ms since `epoch`, + 1; 0: none)
-    let watch: Arc<Vec<AtomicU64>> = Arc::new((0..cfg.sessions).map(|_| AtomicU64::new(0)).collect());
+    let watch: Arc<Vec<AtomicU64>> =
+        Arc::new((0..cfg.sessions).map(|_| AtomicU64::new(0)).collect());
     let handles: Vec<_> = (0..cfg.sessions)
         .map(|i| {
             let cfg = cfg.clone();
@@ -1777,7 +1904,7 @@ fn run_blocking(cfg: &SoakConfig, addr: SocketAddr, queue: &Arc<JobQueue>) -> Ta
             let watch = watch.clone();
             std::thread::Builder::new()
                 .name(format!("soak-{i}"))
-                .spawn(move || blocking_worker(&cfg, addr, &queue, &watch[i], epoch))
+                .spawn(move || blocking_worker(&cfg, addr, &queue, i, &watch[i], epoch))
                 .expect("spawn a soak thread")
         })
         .collect();
@@ -1828,11 +1955,12 @@ fn blocking_worker(
     cfg: &SoakConfig,
     addr: SocketAddr,
     queue: &JobQueue,
+    worker: usize,
     watch: &AtomicU64,
     epoch: Instant,
 ) -> Tally {
     use ftp_blocking::Ftp;
-    let mut plan = Planner::new(cfg.max_attempts);
+    let mut plan = Planner::new(cfg.max_attempts, cfg.upload_mode);
     let mut ftp: Option<Ftp> = None;
     let config = cfg.client_config();
     let bound = cfg.deadline_bound();
@@ -1857,6 +1985,9 @@ fn blocking_worker(
                 }
                 let result = Ftp::connect_with(addr, config.clone(), Some(cfg.timeout));
                 plan.tally.op(&step, started.elapsed(), bound);
+                if cfg.trace {
+                    trace(epoch, worker, None::<()>, &step, &result);
+                }
                 match result {
                     Ok(f) => {
                         ftp = Some(f);
@@ -1871,6 +2002,9 @@ fn blocking_worker(
                     None => Err(closed()),
                 };
                 plan.tally.op(&step, started.elapsed(), bound);
+                if cfg.trace {
+                    trace(epoch, worker, None::<()>, &step, &result);
+                }
                 match result {
                     Ok(()) => plan.logged_in(),
                     Err(e) => plan.failed(Instant::now(), &step, DriverError::Blocking(e)),
@@ -1882,6 +2016,9 @@ fn blocking_worker(
                     None => Err(closed()),
                 };
                 plan.tally.op(&step, started.elapsed(), bound);
+                if cfg.trace {
+                    trace(epoch, worker, None::<()>, &step, &result);
+                }
                 plan.size(Instant::now(), &step, result.map_err(DriverError::Blocking));
             }
             Step::Retr(path, offset) => {
@@ -1898,6 +2035,9 @@ fn blocking_worker(
                     None => Err(closed()),
                 };
                 plan.tally.op(&step, started.elapsed(), bound);
+                if cfg.trace {
+                    trace(epoch, worker, None::<()>, &step, &result);
+                }
                 plan.transferred(Instant::now(), &step, result.map_err(DriverError::Blocking));
             }
             Step::Stor(path, offset) => {
@@ -1914,7 +2054,21 @@ fn blocking_worker(
                     None => Err(closed()),
                 };
                 plan.tally.op(&step, started.elapsed(), bound);
+                if cfg.trace {
+                    trace(epoch, worker, None::<()>, &step, &result);
+                }
                 plan.transferred(Instant::now(), &step, result.map_err(DriverError::Blocking));
+            }
+            Step::Rename(from, to) => {
+                let result = match ftp.as_mut() {
+                    Some(f) => f.rename(from, to).map(|_| ()),
+                    None => Err(closed()),
+                };
+                plan.tally.op(&step, started.elapsed(), bound);
+                if cfg.trace {
+                    trace(epoch, worker, None::<()>, &step, &result);
+                }
+                plan.renamed(Instant::now(), &step, result.map_err(DriverError::Blocking));
             }
             Step::Wait(_) | Step::Finished => {}
         }
@@ -2039,7 +2193,7 @@ mod tests {
     #[test]
     fn a_cut_download_resumes_from_the_bytes_held() {
         let q = queue(vec![job(false, 100)]);
-        let mut p = Planner::new(10);
+        let mut p = Planner::new(10, UploadMode::Direct);
         let t = Instant::now();
         assert_eq!(p.next(t, &q), Step::Connect);
         p.connected();
@@ -2064,7 +2218,11 @@ mod tests {
         p.transferred(t, &step, Ok(()));
         assert_eq!(p.next(later(t), &q), Step::Finished);
         assert_eq!(
-            (p.tally.downloads_ok, p.tally.files_verified, p.tally.survived),
+            (
+                p.tally.downloads_ok,
+                p.tally.files_verified,
+                p.tally.survived
+            ),
             (1, 1, 1)
         );
         assert_eq!(p.tally.resumes, 2);
@@ -2073,7 +2231,7 @@ mod tests {
     #[test]
     fn a_failed_upload_asks_size_and_a_refused_rest_starts_again() {
         let q = queue(vec![job(true, 100)]);
-        let mut p = Planner::new(10);
+        let mut p = Planner::new(10, UploadMode::Direct);
         p.connected();
         p.logged_in();
         let t = later(Instant::now());
@@ -2101,9 +2259,50 @@ mod tests {
     }
 
     #[test]
+    fn temporary_names_are_never_reused_from_zero_and_the_rename_is_confirmed() {
+        let q = queue(vec![job(true, 100)]);
+        let mut p = Planner::new(10, UploadMode::TempRename);
+        p.connected();
+        p.logged_in();
+        let mut t = Instant::now();
+        let step = p.next(t, &q);
+        assert_eq!(step, Step::Stor("f.part1".into(), 0));
+        let gone = || DriverError::Mio(ftp_mio::Error::from(OpError::ConnectionClosed));
+        p.transferred(t, &step, Err(gone()));
+        t = later(t);
+        assert_eq!(p.next(t, &q), Step::Connect);
+        p.connected();
+        assert_eq!(p.next(t, &q), Step::Login);
+        p.logged_in();
+        let step = p.next(t, &q);
+        assert_eq!(step, Step::Size("f.part1".into()));
+        // the first STOR may still be on its way: never send another from 0 under that name
+        p.size(t, &step, Err(refused()));
+        let step = p.next(t, &q);
+        assert_eq!(step, Step::Stor("f.part2".into(), 0));
+        p.transferred(t, &step, Ok(()));
+        let step = p.next(t, &q);
+        assert_eq!(step, Step::Size("f.part2".into()));
+        p.size(t, &step, Ok(100));
+        let step = p.next(t, &q);
+        assert_eq!(step, Step::Rename("f.part2".into(), "f".into()));
+        p.renamed(t, &step, Err(gone()));
+        t = later(t);
+        assert_eq!(p.next(t, &q), Step::Connect);
+        p.connected();
+        p.next(t, &q);
+        p.logged_in();
+        let step = p.next(t, &q);
+        assert_eq!(step, Step::Size("f".into()), "did the rename happen?");
+        p.size(t, &step, Ok(100));
+        assert_eq!(p.next(t, &q), Step::Finished);
+        assert_eq!((p.tally.uploads_ok, p.tally.survived), (1, 1));
+    }
+
+    #[test]
     fn a_lost_session_reconnects_and_attempts_are_bounded() {
         let q = queue(vec![job(true, 10)]);
-        let mut p = Planner::new(3);
+        let mut p = Planner::new(3, UploadMode::Direct);
         p.connected();
         p.logged_in();
         let mut t = Instant::now();
@@ -2112,10 +2311,18 @@ mod tests {
         p.transferred(t, &step, Err(gone));
         t = later(t);
         assert_eq!(p.next(t, &q), Step::Connect);
-        p.failed(t, &Step::Connect, DriverError::Mio(ftp_mio::Error::NoSuchSession));
+        p.failed(
+            t,
+            &Step::Connect,
+            DriverError::Mio(ftp_mio::Error::NoSuchSession),
+        );
         t = later(t);
         assert_eq!(p.next(t, &q), Step::Connect);
-        p.failed(t, &Step::Connect, DriverError::Mio(ftp_mio::Error::NoSuchSession));
+        p.failed(
+            t,
+            &Step::Connect,
+            DriverError::Mio(ftp_mio::Error::NoSuchSession),
+        );
         assert_eq!(p.next(later(t), &q), Step::Finished);
         assert_eq!(p.tally.failures.len(), 1);
         assert!(p.tally.failures[0].reason.contains("gave up after 3"));

@@ -15,7 +15,7 @@ use ftp_tests::soak::{self, Driver, SoakConfig};
 use ftp_tests::{LocalServer, ServerKind, SystemServer, TestServer};
 
 /// Jobs per driver and server.
-const TRANSFERS: usize = 160;
+const TRANSFERS: usize = 300;
 
 fn config(server: &dyn TestServer, driver: Driver, seed: u64) -> SoakConfig {
     let mut c = SoakConfig::new(server.addr(), Some(server.root().to_path_buf()), driver);
@@ -31,10 +31,10 @@ fn config(server: &dyn TestServer, driver: Driver, seed: u64) -> SoakConfig {
         (2_500_009, 1),
     ];
     c.faults = RandomFaults {
-        cut: 0.04,
-        reset: 0.02,
-        stall: 0.01,
-        refuse: 0.01,
+        cut: 0.05,
+        reset: 0.03,
+        stall: 0.02,
+        refuse: 0.02,
         max_after: 512 * 1024,
         control_max_after: Some(4096),
         stall_for: Duration::from_secs(3),
@@ -112,3 +112,46 @@ fn pure_ftpd() {
 fn pyftpdlib() {
     system(ServerKind::Pyftpdlib);
 }
+
+/// What the soak found (pyftpdlib, ftp-mio, a control connection stalled longer than the reply
+/// timeout): a `STOR` that an abandoned session delivers late truncates the file the retry
+/// completed since. The client gave up on the session (reply timeout), reconnected, found
+/// nothing there (`SIZE`: 550), uploaded the whole file and checked its size; then the stall
+/// ended, the server read the old `STOR`, opened the file for writing (truncating it) and got
+/// an empty data connection. Here the late session is driven by hand, the retry by
+/// ftp-blocking.
+fn a_late_stor_truncates_a_finished_upload(server: &dyn TestServer) {
+    use ftp_tests::RawClient;
+    let data: Vec<u8> = (0..4096u32).map(|i| (i * 7 + 1) as u8).collect();
+    // the session given up: logged in, its data connection open, its STOR still in the network
+    let mut late = RawClient::connect(server.addr()).unwrap();
+    assert_eq!(
+        late.login(server.user(), server.password()).unwrap().code,
+        230
+    );
+    assert_eq!(late.cmd("TYPE I").unwrap().code, 200);
+    let data_conn = late.epsv_connect().unwrap();
+    // the retry, on a new session: the whole file, its size checked
+    let mut ftp = ftp_blocking::Ftp::connect(server.addr()).unwrap();
+    ftp.login(server.user(), server.password()).unwrap();
+    ftp.storbinary("STOR late.bin", &mut &data[..], 1024, None)
+        .unwrap();
+    assert_eq!(ftp.size("late.bin").unwrap(), 4096);
+    // the stall ends: the old STOR arrives, the old data connection closes
+    late.send("STOR late.bin").unwrap();
+    let first = late.read_reply().unwrap();
+    drop(data_conn);
+    let last = late.read_reply().unwrap();
+    eprintln!(
+        "{}: late STOR: {} / {}",
+        server.kind(),
+        first.text(),
+        last.text()
+    );
+    let now = server.read_file("late.bin").unwrap();
+    eprintln!("{}: {} bytes left of 4096", server.kind(), now.len());
+    assert!(now.len() < data.len(), "{}: not truncated", server.kind());
+    assert_eq!(ftp.size("late.bin").unwrap(), now.len() as u64);
+}
+
+ftp_tests::server_tests!(a_late_stor_truncates_a_finished_upload);

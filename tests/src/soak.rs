@@ -15,7 +15,10 @@
 //!
 //! - a download with `REST` from the bytes held (they were checked as they came);
 //! - an upload by asking `SIZE` of the remote file, then `REST` + `STOR` from there; a server
-//!   that refuses `REST` for an upload gets a fresh `STOR` from 0 (counted);
+//!   that refuses `REST` for an upload gets a fresh `STOR` from 0 (counted). By default
+//!   ([`UploadMode::TempRename`]) every `STOR` from 0 goes to a temporary name of its own,
+//!   renamed once `SIZE` agrees: a `STOR` that a session the client gave up on delivers late
+//!   (a stalled control connection) would otherwise truncate the finished file;
 //! - a transfer that ended with a positive reply but short (a cut the server took for the end
 //!   of the file) is caught by the size the client knows and resumed the same way (counted as
 //!   a silent truncation).
@@ -298,6 +301,8 @@ pub struct MemoryStats {
     pub first_quarter_kib: u64,
     /// Highest `VmRSS` in the last quarter of the samples.
     pub last_quarter_kib: u64,
+    /// Highest `VmRSS` in each eighth of the run, in order: the trend.
+    pub eighths_kib: [u64; 8],
 }
 
 impl MemoryStats {
@@ -460,7 +465,8 @@ impl SoakReport {
              REST refused {}, silent truncations {}, reconnects {}\n\
              verified {}, failures {}, bytes lost {}; {} steps, longest {:.2} s ({}), bound {:?}, \
              beyond it {}\n\
-             memory: peak {} KiB (first quarter {}, last quarter {}, VmHWM {}), {} samples\n",
+             memory: peak {} KiB (first quarter {}, last quarter {}, VmHWM {}), {} samples, \
+             by eighths {:?}\n",
             self.driver,
             self.transfers_ok,
             self.jobs,
@@ -491,6 +497,7 @@ impl SoakReport {
             self.memory.last_quarter_kib,
             self.memory.hwm_kib,
             self.memory.samples,
+            self.memory.eighths_kib,
         );
         s.push_str("errors met:");
         for (what, n) in &self.errors {
@@ -1532,6 +1539,10 @@ impl Sampler {
             peak_kib: max(&samples),
             first_quarter_kib: max(&samples[..q.min(samples.len())]),
             last_quarter_kib: max(&samples[samples.len().saturating_sub(q)..]),
+            eighths_kib: std::array::from_fn(|i| {
+                let n = samples.len();
+                max(&samples[i * n / 8..((i + 1) * n / 8).max(i * n / 8 + 1).min(n)])
+            }),
         }
     }
 }

@@ -23,7 +23,9 @@
 //!
 //! [`link`] puts a simulated network (delay, bandwidth cap, cuts, stalls, resets, refusals)
 //! between a client and any of these servers; `tests/NETWORK.md` describes it and what it
-//! measured.
+//! measured. [`soak`] runs thousands of transfers with both drivers through such a link while
+//! it breaks connections at random, and checks every file (`tests/tests/soak.rs`, the `soak`
+//! bench).
 //!
 //! ```no_run
 //! use ftp_tests::{LocalServer, RawClient, TestServer};
@@ -48,6 +50,7 @@ pub mod link;
 mod local;
 mod ports;
 mod raw;
+pub mod soak;
 mod system;
 pub mod tls;
 

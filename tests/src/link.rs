@@ -178,6 +178,11 @@ pub struct RandomFaults {
     pub refuse: f64,
     /// `after` of cuts, resets and stalls is drawn uniformly from `0..max_after`.
     pub max_after: u64,
+    /// For control connections (with [`control`](Self::control)): `after` is drawn from
+    /// `0..control_max_after` instead. A control connection carries a few hundred bytes per
+    /// transfer, so with a `max_after` sized for files its faults would hardly ever come
+    /// due. `None` (default): `max_after`.
+    pub control_max_after: Option<u64>,
     /// Duration of the stalls.
     pub stall_for: Duration,
     /// Whether control connections draw faults too (default: only data connections).
@@ -194,6 +199,7 @@ impl RandomFaults {
             stall: 0.0,
             refuse: 0.0,
             max_after: 1 << 20,
+            control_max_after: None,
             stall_for: Duration::from_secs(5),
             control: false,
         }
@@ -514,7 +520,11 @@ impl Inner {
             return None;
         }
         let x = rng.unit();
-        let after = rng.next() % r.max_after.max(1);
+        let max_after = match kind {
+            Kind::Control => r.control_max_after.unwrap_or(r.max_after),
+            Kind::Data => r.max_after,
+        };
+        let after = rng.next() % max_after.max(1);
         let mut edge = r.refuse;
         if x < edge {
             return Some(Fault::Refuse);

@@ -509,16 +509,7 @@ impl SoakReport {
 
 // ---- recovery ------------------------------------------------------------------------------
 
-/// What to do after a failed step ([`recovery`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Recovery {
-    /// Try again on the same session (after the backoff).
-    Retry,
-    /// The session is gone or out of step: open a new one, log in, try again.
-    Reconnect,
-    /// Do not try again.
-    GiveUp,
-}
+pub use ftp_sansio::retry::Recovery;
 
 /// A failed step's error, from either driver.
 ///
@@ -604,12 +595,10 @@ impl DriverError {
     }
 }
 
-/// How the soak recovers from a failed step: the one place that decides it.
-///
-/// For now from the error types' own predicates (`is_fatal` and the core's [`OpError`]);
-/// it is to become the core's retry classification when that lands. A fatal error (the
-/// control connection is gone or out of step, `421`) reconnects; a transient one (4xx, a
-/// broken or timed-out data connection, a truncated download, a non-fatal protocol error)
+/// How the soak recovers from a failed step: the core's classification
+/// ([`ftp_sansio::retry`], through each driver's `Error::recovery`), the same one the
+/// example mirrors use. A session that is gone (closed, `421`, a reply timeout) reconnects; a
+/// transient failure (4xx, a broken or timed-out data connection, a truncated download)
 /// retries on the session; a 5xx or an unexpected reply gives up (the job's own logic first
 /// tries a `REST` refusal again from 0).
 ///
@@ -622,47 +611,9 @@ impl DriverError {
 /// assert_eq!(recovery(&stalled), Recovery::Retry);
 /// ```
 pub fn recovery(err: &DriverError) -> Recovery {
-    if let Some(op) = err.op_error() {
-        return match op {
-            _ if op.is_fatal() => Recovery::Reconnect,
-            OpError::Temporary(_)
-            | OpError::Data { .. }
-            | OpError::Truncated { .. }
-            | OpError::Timeout(_)
-            | OpError::Protocol(_) => Recovery::Retry,
-            OpError::Permanent(_) | OpError::Reply(_) => Recovery::GiveUp,
-            // fatal, handled above
-            OpError::ConnectionClosed | OpError::LocalClose(_) => Recovery::Reconnect,
-        };
-    }
     match err {
-        DriverError::Mio(e) => {
-            use ftp_mio::Error as E;
-            match e {
-                _ if e.is_fatal() => Recovery::Reconnect,
-                E::Op { .. } => Recovery::Retry, // handled above
-                E::Io(_) | E::NoSuchSession | E::Usage(_) => Recovery::Reconnect,
-                E::Local(_)
-                | E::BufferFull { .. }
-                | E::TlsUnsupported
-                | E::Tls { .. }
-                | E::WrongDataEnd
-                | E::Cancelled { .. }
-                | E::NoFreeSlot(_) => Recovery::GiveUp,
-            }
-        }
-        DriverError::Blocking(e) => {
-            use ftp_blocking::ErrorKind as K;
-            if e.is_fatal() {
-                return Recovery::Reconnect;
-            }
-            match e.kind() {
-                K::Closed => Recovery::Reconnect,
-                // a data socket that broke, a short download, a stalled data connection
-                K::Io | K::Timeout | K::Temporary | K::Protocol => Recovery::Retry,
-                _ => Recovery::GiveUp,
-            }
-        }
+        DriverError::Mio(e) => e.recovery(),
+        DriverError::Blocking(e) => e.recovery(),
         DriverError::Unexpected(_) => Recovery::GiveUp,
     }
 }

@@ -21,6 +21,8 @@ const NO_EPSV: u8 = 4;
 const TRUST_PASV: u8 = 8;
 const AUTO_FEAT: u8 = 16;
 const SMALL_LIMITS: u8 = 64;
+/// `HOST` + `AUTO_FEAT`: `Config::pipeline_passive` (see `session_fuzz::Header`).
+const PIPELINE: u8 = 48;
 const IPV6: u8 = 128;
 
 /// Greeting and login as the plan runs them (no FEAT).
@@ -300,6 +302,37 @@ fn seeds() -> Vec<(&'static str, Program, Vec<&'static str>)> {
                 "Err(timed out waiting for the TLS handshake)",
             ],
         ),
+        (
+            // `Config::pipeline_passive` (flags AUTO_FEAT + HOST): an ASCII `RETR f` started
+            // during the listing is announced; its EPSV goes out behind `LIST`, is answered
+            // after the 226, and the RETR connects at once. Then the plan's binary RETR.
+            "19-pipelined-epsv",
+            Program::new(PIPELINE)
+                .line("220 (vsFTPd 3.0.3)")
+                .line("502 HOST not implemented")
+                .line("331 Please specify the password.")
+                .line("230 Login successful.")
+                .line("211-Features:\n EPSV\n211 End")
+                .line("200 Switching to ASCII mode.")
+                .line("229 Entering Extended Passive Mode (|||50000|)")
+                .start(20, 80)
+                .data(1, 0)
+                .line("150 Here comes the directory listing.")
+                .data(3, 10)
+                .line("226 Directory send OK.\n229 Entering Extended Passive Mode (|||50001|)")
+                .data(1, 0)
+                .line("150 Opening ASCII mode data connection for f (5 bytes).")
+                .data(3, 5)
+                .line("226 Transfer complete.")
+                .line("200 Switching to Binary mode."),
+            vec![
+                "Greeting",
+                "LoggedIn",
+                "Transferred(10)",
+                "Transferred(5)",
+                "Err(timed out waiting for a reply)",
+            ],
+        ),
     ]
 }
 
@@ -458,4 +491,34 @@ fn replay_file_from_env() {
         let summary = check_session_input(&data);
         eprintln!("{:?}", summary.completed);
     }
+}
+
+#[test]
+fn pipelined_seed_sends_the_early_epsv_behind_the_listing() {
+    let (_, program, _) = seeds()
+        .into_iter()
+        .find(|(name, _, _)| *name == "19-pipelined-epsv")
+        .expect("the seed");
+    let summary = check_session_input(&program.into_bytes());
+    let sent: Vec<String> = summary
+        .sent
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "HOST ftp.example.com",
+            "USER ftptest",
+            "PASS secret",
+            "FEAT",
+            "TYPE A",
+            "EPSV",
+            "LIST",
+            "EPSV", // RETR f's, early
+            "RETR f",
+            "TYPE I",
+            "EPSV",
+        ]
+    );
 }

@@ -15,14 +15,18 @@
 mod proptest_cases;
 use proptest_cases::cases;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ftp_sansio::command::ProtLevel;
 use ftp_sansio::session::{
     Config, DataEvent, DataFailure, DataIntent, Event, Operation, Session, TransferKind,
-    TransferRequest,
+    TransferRequest, UsageError,
 };
+
+/// The verbs of transfer commands (an early EPSV may follow one).
+const TRANSFER_VERBS: [&str; 6] = ["RETR", "STOR", "STOU", "LIST", "NLST", "MLSD"];
 use proptest::prelude::*;
 
 /// One thing that happens to the session.
@@ -223,19 +227,23 @@ fn config() -> impl Strategy<Value = Config> {
             3 => Just(None),
             1 => (1u64..90).prop_map(|s| Some(Duration::from_secs(s))),
         ],
+        any::<bool>(),
     )
-        .prop_map(|(passive, use_epsv, auto_feat, host, trust, op)| Config {
-            passive,
-            use_epsv,
-            auto_feat,
-            trust_pasv_address: trust,
-            host: host.then(|| "ftp.example.com".to_string()),
-            reply_timeout: Some(Duration::from_secs(30)),
-            data_timeout: Some(Duration::from_secs(20)),
-            operation_timeout: op,
-            trace_replies: true,
-            ..Config::default()
-        })
+        .prop_map(
+            |(passive, use_epsv, auto_feat, host, trust, op, pipeline)| Config {
+                pipeline_passive: pipeline,
+                passive,
+                use_epsv,
+                auto_feat,
+                trust_pasv_address: trust,
+                host: host.then(|| "ftp.example.com".to_string()),
+                reply_timeout: Some(Duration::from_secs(30)),
+                data_timeout: Some(Duration::from_secs(20)),
+                operation_timeout: op,
+                trace_replies: true,
+                ..Config::default()
+            },
+        )
 }
 
 /// A driver that checks the invariants after every call and keeps a log of all output.
@@ -253,6 +261,12 @@ struct Harness {
     last_intent: Option<DataIntent>,
     /// Commands sent whose final reply has not come yet (as far as the harness can tell).
     owed: u32,
+    /// Their verbs, oldest first: with `pipeline_passive` the fitting reply is the oldest
+    /// one's (an early EPSV is answered after the transfer command before it).
+    pending: VecDeque<String>,
+    /// With `pipeline_passive`: an operation `start` refused as busy, announced with
+    /// `prepare_next`; the next `Start` step while idle starts it.
+    announced: Option<Operation>,
     /// The last command sent is a `NOOP` that follows `ABOR`: the server answers in order,
     /// so its `200` is the last reply owed for everything sent before it.
     resync: bool,
@@ -271,6 +285,8 @@ impl Harness {
             last_verb: String::new(),
             last_intent: None,
             owed: 0,
+            pending: VecDeque::new(),
+            announced: None,
             resync: false,
         }
     }
@@ -291,8 +307,18 @@ impl Harness {
                 let text = String::from_utf8_lossy(line).into_owned();
                 let verb = text.split(' ').next().unwrap_or("").to_string();
                 // No pipelining: a command goes out only when every earlier one has its
-                // final reply, except ABOR and the NOOP that resynchronises after it.
-                let exempt = verb == "ABOR" || (verb == "NOOP" && self.last_verb == "ABOR");
+                // final reply, except ABOR and the NOOP that resynchronises after it; and
+                // with `pipeline_passive` the early EPSV behind a transfer command, and the
+                // NOOP that resynchronises after a transfer whose early EPSV was answered
+                // out of order.
+                let pipelining = self.s.config().pipeline_passive;
+                let early = pipelining
+                    && verb == "EPSV"
+                    && TRANSFER_VERBS.contains(&self.last_verb.as_str());
+                let exempt = verb == "ABOR"
+                    || (verb == "NOOP" && self.last_verb == "ABOR")
+                    || early
+                    || (pipelining && verb == "NOOP" && self.last_verb == "EPSV");
                 prop_assert!(
                     exempt || self.owed == 0,
                     "{} sent while {} repl(ies) owed; log: {:#?}",
@@ -301,7 +327,8 @@ impl Harness {
                     self.log
                 );
                 self.owed += 1;
-                self.resync = verb == "NOOP" && self.last_verb == "ABOR";
+                self.pending.push_back(verb.clone());
+                self.resync = verb == "NOOP" && matches!(self.last_verb.as_str(), "ABOR" | "EPSV");
                 self.last_verb = verb;
                 self.log.push(format!("C: {text}"));
             }
@@ -371,17 +398,19 @@ impl Harness {
                 multi,
                 cuts,
             } => {
-                let codes = if *any {
-                    CODES
-                } else {
-                    fitting(&self.last_verb)
+                let verb = match self.pending.front() {
+                    Some(oldest) if self.s.config().pipeline_passive => oldest.clone(),
+                    _ => self.last_verb.clone(),
                 };
+                let codes = if *any { CODES } else { fitting(&verb) };
                 let code = codes[*pick as usize % codes.len()];
                 let bytes = reply_bytes(code, *text, *multi);
                 if code == 200 && self.resync {
                     self.owed = 0;
+                    self.pending.clear();
                 } else if code >= 200 {
                     self.owed = self.owed.saturating_sub(1);
+                    self.pending.pop_front();
                 }
                 if split {
                     let mut points: Vec<usize> =
@@ -449,8 +478,22 @@ impl Harness {
             }
             Step::Eof => self.s.handle_eof(self.now),
             Step::Start(i) => {
-                let op = operation(*i);
+                let idle = self.s.is_idle();
+                let op = match self.announced.take() {
+                    Some(op) if idle => op,
+                    _ => operation(*i),
+                };
+                let announce = (self.s.config().pipeline_passive && !idle).then(|| op.clone());
                 let res = self.s.start(self.now, op);
+                if let (Err(UsageError::Busy), Some(op)) = (&res, announce) {
+                    prop_assert!(self.s.poll_transmit().is_empty());
+                    self.log.push(format!("S: {res:?}"));
+                    // Busy: announced instead, as a driver with a queue does.
+                    self.s.prepare_next(self.now, &op);
+                    self.log.push(format!("N: {op:?}"));
+                    self.announced = Some(op);
+                    return self.drain();
+                }
                 if res.is_ok() {
                     prop_assert!(!self.in_flight);
                     self.in_flight = true;
@@ -588,4 +631,66 @@ fn generator_vocabulary_reaches_a_full_transfer() {
         h.log
     );
     assert!(h.log.contains(&"C: RETR f".to_string()));
+}
+
+/// The same with `pipeline_passive`: an operation started while a transfer runs is announced
+/// (the harness plays a driver with a queue), its EPSV goes out behind the transfer command
+/// and the replies are picked for the oldest command, so the properties reach the early
+/// EPSV's states.
+#[test]
+fn generator_vocabulary_reaches_an_early_epsv() {
+    let mut h = Harness::new(
+        Config {
+            auto_feat: false,
+            pipeline_passive: true,
+            ..Config::default()
+        },
+        "127.0.0.1:21".parse().unwrap(),
+        base(),
+    );
+    let r = |pick, text| Step::Reply {
+        pick,
+        any: false,
+        text,
+        multi: false,
+        cuts: vec![],
+    };
+    for s in [
+        r(0, 3), // 220
+        Step::Start(0),
+        r(0, 3), // 331
+        r(0, 3), // 230
+        Step::Start(11),
+        r(0, 3),          // TYPE: 200
+        r(0, 0),          // EPSV: 229
+        Step::Start(27),  // busy: RETR f announced
+        Step::DataFit(0), // Connected: RETR f + EPSV
+        r(0, 0),          // RETR: 150 (11 bytes)
+        Step::DataFit(2), // Finished { 11 }
+        r(2, 3),          // RETR: 226
+        r(0, 0),          // the early EPSV: 229
+        Step::Start(0),   // idle: the announced RETR starts, connecting at once
+        Step::DataFit(0), // Connected
+        r(0, 0),          // RETR: 150
+        Step::DataFit(2), // Finished
+        r(2, 3),          // 226
+    ] {
+        h.apply(&s, true).unwrap();
+    }
+    assert_eq!(h.completions, 4, "{:#?}", h.log);
+    let sent: Vec<&String> = h.log.iter().filter(|l| l.starts_with("C: ")).collect();
+    assert_eq!(
+        sent,
+        [
+            "C: USER anonymous",
+            "C: PASS anonymous@",
+            "C: TYPE I",
+            "C: EPSV",
+            "C: RETR f",
+            "C: EPSV",
+            "C: RETR f"
+        ],
+        "{:#?}",
+        h.log
+    );
 }

@@ -48,6 +48,8 @@ struct Current {
     login: bool,
     /// The operation as errors name it (the core's `Display`: secrets masked).
     what: String,
+    /// The core was told which operation comes next (`Session::prepare_next`).
+    hinted: bool,
 }
 
 /// A session's TLS side (feature `tls`); without the feature no value exists.
@@ -155,6 +157,7 @@ impl Conn {
                 auth_tls: false,
                 login: false,
                 what: "the greeting".to_owned(),
+                hinted: false,
             }),
             data: Data::None,
             pump: Pump::default(),
@@ -322,6 +325,7 @@ impl Conn {
     /// until nothing changes.
     pub(crate) fn drive(&mut self, sh: &mut Shared, now: Instant) {
         loop {
+            self.hint_next(now);
             self.flush_control(now);
             let mut progressed = false;
             while let Some(ev) = self.core.poll_event() {
@@ -352,6 +356,19 @@ impl Conn {
         }
     }
 
+    /// Tells the core, once per operation, which queued operation starts after the one in
+    /// flight: with `Config::pipeline_passive` it may send that transfer's `EPSV` early
+    /// (the core decides whether that is safe).
+    fn hint_next(&mut self, now: Instant) {
+        let (Some(cur), Some(next)) = (self.current.as_mut(), self.queue.front()) else {
+            return;
+        };
+        if !cur.hinted {
+            cur.hinted = true;
+            self.core.prepare_next(now, &next.operation);
+        }
+    }
+
     fn start(&mut self, sh: &mut Shared, now: Instant, q: Queued) {
         let auth_tls = matches!(q.operation, Operation::AuthTls);
         let login = matches!(q.operation, Operation::Login { .. });
@@ -368,6 +385,7 @@ impl Conn {
                     auth_tls,
                     login,
                     what,
+                    hinted: false,
                 });
             }
             Err(e) => sh.completions.push_back(Completion {
@@ -400,6 +418,7 @@ impl Conn {
                     auth_tls: false,
                     login: false,
                     what: "ABOR".to_owned(),
+                    hinted: false,
                 });
                 new_op
             }

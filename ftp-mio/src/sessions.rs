@@ -160,7 +160,11 @@ struct Slot {
 /// Operations are requested with typed calls ([`login`](Sessions::login),
 /// [`list`](Sessions::list), [`retrieve`](Sessions::retrieve), [`store`](Sessions::store),
 /// ...), each returning an [`OpId`] at once. Each session runs its operations one after the
-/// other in the order requested (FTP is sequential); sessions run side by side. Every
+/// other in the order requested (FTP is sequential); sessions run side by side. A session
+/// tells its core which queued operation comes next
+/// ([`Session::prepare_next`](ftp_sansio::session::Session::prepare_next)): with
+/// [`Config::pipeline_passive`] a queued download's `EPSV` then goes out behind the running
+/// transfer's command, saving a round trip per file on servers that take it. Every
 /// operation ends with exactly one [`Completion`], fetched with
 /// [`poll_completion`](Sessions::poll_completion). A session whose control connection ends
 /// (`QUIT`, a fatal error) completes its remaining operations with

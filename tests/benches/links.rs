@@ -10,7 +10,12 @@
 //! ```text
 //! cargo bench -p ftp-tests --bench links -- [--rtt 0,20,50] [--files 200] [--size 4096]
 //!     [--sessions 1,8,32] [--overhead-mib 256] [--skip-overhead] [--skip-mirror]
+//! cargo bench -p ftp-tests --bench links -- --pipeline [--rtt 20] [--files 100] [--size 4096]
 //! ```
+//!
+//! `--pipeline`: one ftp-mio session downloading `--files` small files (all queued at once)
+//! from vsftpd through the link, `Config::pipeline_passive` off and on (taking turns, three
+//! runs each); prints the round trips per file of the downloads alone (login excluded).
 //!
 //! Times are wall clock of the whole client process (start, login, listing, every file,
 //! QUIT); "RT/file/conn" is that time divided by the round trip and by the files each
@@ -179,6 +184,116 @@ fn probe() {
     }
 }
 
+/// `--pipeline`: round trips per small file of one ftp-mio session, `pipeline_passive` off
+/// and on, through the link (`--rtt`, first value; default 20 ms), vsftpd.
+fn pipeline() {
+    let mut args = std::env::args().skip(1);
+    let (mut rtt_ms, mut files, mut size) = (20u64, 100usize, 4096usize);
+    while let Some(a) = args.next() {
+        let mut num = || args.next().and_then(|v| v.split(',').next()?.parse().ok());
+        match a.as_str() {
+            "--rtt" => rtt_ms = num().unwrap_or(20),
+            "--files" => files = num().map_or(100, |n: u64| n as usize),
+            "--size" => size = num().map_or(4096, |n: u64| n as usize),
+            _ => {}
+        }
+    }
+    if let Err(why) = ftp_tests::system_servers_status() {
+        eprintln!("links --pipeline: needs vsftpd: {why}");
+        return;
+    }
+    let server = SystemServer::builder(ServerKind::Vsftpd)
+        .passive_ports(passive_ranges(4))
+        .start()
+        .expect("vsftpd");
+    for i in 0..files {
+        server
+            .write_file(&format!("p/f{i:04}.bin"), &vec![i as u8; size])
+            .expect("write");
+    }
+    let link = Link::with_delay(server.addr(), Duration::from_millis(rtt_ms / 2));
+    let noop = noop_rtt(link.addr());
+    println!(
+        "{files} × {size} B from vsftpd, one ftp-mio session, {rtt_ms} ms RTT (NOOP median \
+         {:.2} ms)",
+        noop.as_secs_f64() * 1000.0
+    );
+    let mut results: Vec<(bool, f64)> = Vec::new();
+    for run in 0..6 {
+        let on = run % 2 == 1;
+        let t = mio_downloads(link.addr(), files, size, on);
+        let per_file = t.as_secs_f64() / (rtt_ms as f64 / 1000.0) / files as f64;
+        println!(
+            "  pipeline_passive {:>5}: {:.3} s, {per_file:.2} RT/file",
+            on,
+            t.as_secs_f64()
+        );
+        results.push((on, per_file));
+    }
+    for on in [false, true] {
+        let mut v: Vec<f64> = results.iter().filter(|r| r.0 == on).map(|r| r.1).collect();
+        v.sort_by(f64::total_cmp);
+        println!(
+            "pipeline_passive {on}: best {:.2}, median {:.2} RT/file",
+            v[0],
+            v[v.len() / 2]
+        );
+    }
+}
+
+/// One ftp-mio session through `addr`: login, then `files` downloads queued at once; the
+/// time from queueing them to the last one's completion.
+fn mio_downloads(
+    addr: std::net::SocketAddr,
+    files: usize,
+    size: usize,
+    pipeline: bool,
+) -> Duration {
+    use ftp_sansio::session::{Config, Outcome};
+    let mut poll = mio::Poll::new().expect("poll");
+    let mut events = mio::Events::with_capacity(64);
+    let mut ftp = ftp_mio::Sessions::new(poll.registry(), mio::Token(0), 1).expect("sessions");
+    let config = Config {
+        pipeline_passive: pipeline,
+        ..Config::default()
+    };
+    let (s, _) = ftp.connect(addr, config).expect("connect");
+    let login = ftp.login(s, USER, PASSWORD).expect("login");
+    let mut run_until = |ftp: &mut ftp_mio::Sessions, wanted: &[ftp_mio::OpId]| {
+        let mut left: Vec<ftp_mio::OpId> = wanted.to_vec();
+        while !left.is_empty() {
+            ftp_tests::poll_once(&mut poll, &mut events, ftp.poll_timeout());
+            for e in events.iter() {
+                ftp.handle_event(e);
+            }
+            ftp.handle_timeouts();
+            while let Some(c) = ftp.poll_completion() {
+                if let Some(i) = left.iter().position(|&o| o == c.op) {
+                    match c.result {
+                        Ok(Outcome::Transferred { bytes, .. }) => assert_eq!(bytes as usize, size),
+                        Ok(_) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                    left.swap_remove(i);
+                }
+            }
+        }
+    };
+    run_until(&mut ftp, &[login]);
+    let started = Instant::now();
+    let gets: Vec<ftp_mio::OpId> = (0..files)
+        .map(|i| {
+            ftp.retrieve_to_vec(s, format!("p/f{i:04}.bin"), 1 << 20)
+                .expect("retrieve")
+        })
+        .collect();
+    run_until(&mut ftp, &gets);
+    let took = started.elapsed();
+    let quit = ftp.quit(s).expect("quit");
+    run_until(&mut ftp, &[quit]);
+    took
+}
+
 /// `--serve`: vsftpd with a tree of `LINKS_SERVE_FILES` 4 KiB files under `/tree`, behind a
 /// link of `LINKS_PROBE_DELAY_MS` one way, for `LINKS_SERVE_SECONDS`; prints the link's port.
 /// For watching a client by hand (strace, tcpdump on lo).
@@ -214,6 +329,10 @@ fn main() {
     }
     if std::env::args().any(|a| a == "--raw") {
         raw(256);
+        return;
+    }
+    if std::env::args().any(|a| a == "--pipeline") {
+        pipeline();
         return;
     }
     let Some(o) = options() else {

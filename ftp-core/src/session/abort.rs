@@ -47,6 +47,14 @@ pub(super) enum AbortStage {
         absorbed: bool,
         abor_known: bool,
     },
+    /// The abort is over (`result`), but the early `EPSV` sent behind the transfer
+    /// (`pipeline.rs`) was not answered with a recognisable `229`: its reply may still come,
+    /// or may have been read as one of the abort's. `NOOP` was sent; replies up to its `200`
+    /// are read (at most one before it).
+    Drain {
+        result: Result<Outcome, OpError>,
+        absorbed: bool,
+    },
 }
 
 impl Session {
@@ -97,6 +105,7 @@ impl Session {
         instead: Option<OpError>,
     ) -> Op {
         self.stray_after_abort = false;
+        self.early_drop_port();
         self.data_deadline = None;
         if t.phase == Phase::Type {
             // The `TYPE` reply will be read by the abort: the server's type is unknown.
@@ -162,6 +171,7 @@ impl Session {
     /// `ABOR` while idle.
     pub(super) fn abort_idle(&mut self, now: Instant) -> Op {
         self.stray_after_abort = false;
+        self.early_drop_port();
         self.send(now, Command::Abor);
         Op::Abort(Abort {
             stage: AbortStage::Single,
@@ -170,7 +180,26 @@ impl Session {
         })
     }
 
-    pub(super) fn abort_reply(&mut self, now: Instant, mut a: Abort, reply: Reply) -> Flow {
+    pub(super) fn abort_reply(&mut self, now: Instant, a: Abort, reply: Reply) -> Flow {
+        match self.abort_step(now, a, reply) {
+            Flow::Done(result) if self.early_behind() => {
+                // The early EPSV's answer was not recognised (no 229 came): it is still owed,
+                // or it was read as one of the abort's replies. NOOP's 200 settles it.
+                self.send(now, Command::Noop);
+                Flow::Wait(Op::Abort(Abort {
+                    stage: AbortStage::Drain {
+                        result,
+                        absorbed: false,
+                    },
+                    instead: None,
+                    close_data: false,
+                }))
+            }
+            flow => flow,
+        }
+    }
+
+    fn abort_step(&mut self, now: Instant, mut a: Abort, reply: Reply) -> Flow {
         // The server answered: it has seen `ABOR` (or ended the transfer itself).
         self.close_aborted_data(&mut a);
         let cls = class(&reply);
@@ -229,6 +258,35 @@ impl Session {
                     Flow::Wait(Op::Abort(a))
                 }
             }
+            AbortStage::Drain { result, absorbed } => {
+                if code != 200 && !absorbed {
+                    a.stage = AbortStage::Drain {
+                        result,
+                        absorbed: true,
+                    };
+                    self.await_reply(now);
+                    Flow::Wait(Op::Abort(a))
+                } else {
+                    self.early_settled();
+                    Flow::Done(result)
+                }
+            }
+            AbortStage::Sync {
+                abor_reply,
+                absorbed,
+                abor_known,
+            } if absorbed && code != 200 && self.early_behind() => {
+                // One more reply before NOOP's: the early EPSV's (a refusal; a 229 is
+                // recognised before it gets here).
+                self.early_settled();
+                a.stage = AbortStage::Sync {
+                    abor_reply,
+                    absorbed,
+                    abor_known,
+                };
+                self.await_reply(now);
+                Flow::Wait(Op::Abort(a))
+            }
             AbortStage::Sync {
                 abor_reply,
                 absorbed,
@@ -257,7 +315,8 @@ impl Session {
                 } else {
                     // NOOP's reply: the stream is in step again. Without an absorbed reply
                     // the first 226 was ABOR's, and the transfer's own reply may still come
-                    // late (libunftp).
+                    // late (libunftp). Everything sent before NOOP is answered.
+                    self.early_settled();
                     self.stray_after_abort = !absorbed;
                     Self::abort_end(a, abor_reply)
                 }

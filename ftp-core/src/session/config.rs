@@ -16,7 +16,7 @@ use crate::reply::Limits;
 ///     reply_timeout: Some(Duration::from_secs(10)),
 ///     ..Config::default()
 /// };
-/// assert!(config.use_epsv && !config.trust_pasv_address);
+/// assert!(config.use_epsv && !config.trust_pasv_address && !config.pipeline_passive);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -84,6 +84,39 @@ pub struct Config {
     /// closed.
     /// `Duration::ZERO` closes the data connection right after `ABOR` is queued.
     pub abort_grace: Duration,
+    /// `true`: save one round trip per passive transfer by sending the *next* transfer's
+    /// `EPSV` right behind the running transfer's command, in the same write, when the
+    /// driver has announced that transfer with
+    /// [`Session::prepare_next`](super::Session::prepare_next). A server that handles
+    /// commands one at a time answers `229` right after its `226`, and the next data
+    /// connection opens the moment the current transfer ends: a small file costs 2 round
+    /// trips instead of 3 (`tests/NETWORK.md`). Default `false`.
+    ///
+    /// The session sends it only when it is safe to: the next operation is a transfer, the
+    /// representation type stays the same (no `TYPE` needed), passive mode with `EPSV`, the
+    /// running transfer itself got its data connection from a `229`, and nothing made the
+    /// session stop pipelining (see below). Replies stay matched exactly: see
+    /// [`Session::prepare_next`](super::Session::prepare_next) for failures, aborts and
+    /// servers that answer out of order.
+    ///
+    /// Off by default because not every server handles commands one at a time. Checked with
+    /// `ftp-mio` (many consecutive small downloads, a failing one in the middle, an abort;
+    /// `tests/tests/pipeline_system.rs`):
+    /// - **vsftpd 3.0.3, ProFTPD 1.3.8 and Pure-FTPd 1.0.50 accept it**: they read `EPSV` only
+    ///   once the transfer has ended and answer it right after the transfer's final reply;
+    /// - **pyftpdlib 2.2.0 and libunftp 0.24 refuse it**: they act on `EPSV` during the
+    ///   transfer and answer `229` before the transfer's final reply. pyftpdlib closes the
+    ///   running transfer's data connection (the download ends early, sometimes with a
+    ///   `226`, sometimes with no final reply at all), and afterwards may never answer a
+    ///   later `RETR` on the session (its data channel state is broken) until the reply
+    ///   timeout closes the session; libunftp may leave the running download without data.
+    ///
+    /// The session recognises the early `229` and stops pipelining for the rest of the
+    /// session ([`Session::is_pipelining_stopped`](super::Session::is_pipelining_stopped));
+    /// the transfer that was running is never reported as a success (its data is not
+    /// trusted), and the replies stay in step. Turn the switch on only for servers known to
+    /// take it.
+    pub pipeline_passive: bool,
 }
 
 impl Default for Config {
@@ -98,6 +131,7 @@ impl Default for Config {
             data_timeout: Some(Duration::from_secs(60)),
             allow_clear_after_refused_auth: false,
             abort_grace: Duration::from_secs(1),
+            pipeline_passive: false,
             operation_timeout: None,
             limits: Limits::default(),
             trace_replies: false,

@@ -85,6 +85,7 @@ impl OpError {
         match self {
             OpError::Reply(r) | OpError::Temporary(r) | OpError::Permanent(r) => Some(r),
             OpError::Data { reply, .. } | OpError::Truncated { reply, .. } => reply.as_ref(),
+            OpError::Protocol(ProtocolError::EarlyEpsvDuringTransfer { reply }) => reply.as_ref(),
             _ => None,
         }
     }
@@ -215,6 +216,17 @@ pub enum ProtocolError {
     /// An `MLST` reply without a fact line. Not fatal.
     #[error("MLST reply without a fact line")]
     MissingEntry,
+    /// [`Config::pipeline_passive`](super::Config::pipeline_passive): the server answered
+    /// the next transfer's early `EPSV` while this transfer was running, so it acts on
+    /// commands during transfers and may have cut this transfer's data connection
+    /// (pyftpdlib closes it, and may still call the transfer complete). The transfer is not
+    /// reported as a success: its data is not trusted. `reply` is the transfer's final
+    /// reply, if one came. Not fatal; the session stops pipelining.
+    #[error("the server answered the pipelined EPSV during the transfer; its data is not trusted")]
+    EarlyEpsvDuringTransfer {
+        /// The transfer's final reply, if one came.
+        reply: Option<Reply>,
+    },
 }
 
 impl ProtocolError {

@@ -11,6 +11,7 @@ use crate::reply::{Reply, ReplyClass};
 use super::abort::Abort;
 use super::commands::Cmd;
 use super::login::Login;
+use super::pipeline::Early;
 use super::tls::TlsOp;
 use super::transfer::Transfer;
 use super::{DataIntent, Event, OpError, Outcome, ProtocolError, Session};
@@ -30,6 +31,9 @@ pub(super) enum Op {
     Transfer(Box<Transfer>),
     /// See `abort.rs`.
     Abort(Abort),
+    /// An operation that cannot use the early `EPSV` (`pipeline.rs`) whose reply is still
+    /// owed: it starts (sends its first command) once that reply has been read.
+    AfterEarly(Box<super::Operation>),
 }
 
 /// What a step decided.
@@ -111,6 +115,12 @@ impl Session {
         self.data_deadline = None;
         self.op_deadline = None;
         self.op = None;
+        self.next_type = None;
+        if self.early_behind() {
+            // Not reached (a transfer ends after its final reply, an abort settles the early
+            // EPSV first); if it were, its reply is the next one.
+            self.early = Early::Owed;
+        }
         self.events.push_back(Event::Completed(result));
     }
 
@@ -121,6 +131,8 @@ impl Session {
         }
         self.op = None;
         self.closed = true;
+        self.early = Early::None;
+        self.next_type = None;
         self.reply_deadline = None;
         self.data_deadline = None;
         self.op_deadline = None;
@@ -165,6 +177,10 @@ impl Session {
             self.fatal(OpError::Temporary(reply));
             return;
         }
+        if self.early_reply(now, &reply) {
+            // The early EPSV's answer (`pipeline.rs`).
+            return;
+        }
         let code = reply.code().get();
         if self.stray_after_abort && matches!(code, 226 | 426 | 451) {
             let stray = match &self.op {
@@ -191,7 +207,11 @@ impl Session {
             return;
         };
         self.reply_deadline = None;
+        let transfer = matches!(op, Op::Transfer(_));
         let flow = self.step_reply(now, op, reply);
+        if transfer {
+            self.early_after_transfer_reply(&flow);
+        }
         self.apply(flow);
     }
 
@@ -216,6 +236,9 @@ impl Session {
             Op::Login(login) => self.login_reply(now, login, reply),
             Op::Cmd(cmd) => self.command_reply(now, cmd, reply),
             Op::Tls(step) => self.tls_reply(now, step, reply),
+            // Only while the early EPSV's reply is owed, and `on_reply` gives that reply to
+            // `early_reply`; were it to come here, it is that reply all the same.
+            Op::AfterEarly(next) => self.begin(now, *next),
         }
     }
 }

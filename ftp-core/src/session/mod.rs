@@ -198,6 +198,7 @@ mod config;
 mod error;
 mod login;
 mod machine;
+mod pipeline;
 mod tls;
 mod transfer;
 mod types;
@@ -217,7 +218,8 @@ use crate::command::{Command, CommandError, TransferType};
 use crate::reply::decode::Features;
 use crate::reply::{Reply, ReplyParser};
 use login::Login;
-use machine::Op;
+use machine::{Flow, Op};
+use pipeline::{Early, EarlyUse};
 use transfer::Transfer;
 
 /// An FTP client session on one control connection: see the [module docs](self).
@@ -262,9 +264,17 @@ pub struct Session {
     data_deadline: Option<Instant>,
     /// The whole operation's deadline ([`Config::operation_timeout`]).
     op_deadline: Option<Instant>,
-    /// An abort ended without the aborted transfer's own final reply: one stray `226`/`426`
-    /// (or `451`, see `Session::is_stray_abort_reply`) may still come and is skipped.
+    /// An abort (or the resynchronisation after an early `EPSV` answered out of order)
+    /// ended without the transfer's own final reply: one stray `226`/`426` (or `451`, see
+    /// `Session::is_stray_abort_reply`) may still come and is skipped.
     stray_after_abort: bool,
+    /// [`Config::pipeline_passive`]: the early `EPSV` (`pipeline.rs`).
+    early: Early,
+    /// The type of the transfer announced by [`Session::prepare_next`] for after the
+    /// operation in flight (`None`: no transfer announced). Cleared when an operation ends.
+    next_type: Option<TransferType>,
+    /// An early `EPSV` was answered out of order or refused: none is sent any more.
+    pipelining_stopped: bool,
     /// The verb of the last command sent (upper case, space-padded; zeros when longer than
     /// 4 bytes): tells which replies it may legitimately get.
     last_verb: [u8; 4],
@@ -290,6 +300,9 @@ impl core::fmt::Debug for Session {
             .field("data_deadline", &self.data_deadline)
             .field("op_deadline", &self.op_deadline)
             .field("stray_after_abort", &self.stray_after_abort)
+            .field("early", &self.early)
+            .field("next_type", &self.next_type)
+            .field("pipelining_stopped", &self.pipelining_stopped)
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -322,6 +335,9 @@ impl Session {
             data_deadline: None,
             op_deadline: None,
             stray_after_abort: false,
+            early: Early::None,
+            next_type: None,
+            pipelining_stopped: false,
             last_verb: [0; 4],
         };
         s.arm_op_deadline(now);
@@ -538,33 +554,118 @@ impl Session {
         self.validate(&op).map_err(UsageError::InvalidArgument)?;
         self.check_tls_use(&op)?;
         self.arm_op_deadline(now);
-        // Each family's first command, replies and validation live in its own file.
-        let op = match op {
+        match self.early_for(now, &op) {
+            EarlyUse::Ignore => {}
+            EarlyUse::Adopt(reply) => {
+                if let Operation::Transfer(req) = op {
+                    self.adopt_early(now, req, reply);
+                    return Ok(());
+                }
+                // Not reached: `early_for` hands the early EPSV only to transfers.
+                let flow = self.begin(now, op);
+                self.apply(flow);
+                return Ok(());
+            }
+            EarlyUse::Wait => {
+                // The early EPSV's reply comes first; nothing is sent before it.
+                self.await_reply(now);
+                self.op = Some(Op::AfterEarly(Box::new(op)));
+                return Ok(());
+            }
+        }
+        let flow = self.begin(now, op);
+        self.apply(flow);
+        Ok(())
+    }
+
+    /// Sends `op`'s first command(s): each family's first command, replies and validation
+    /// live in its own file.
+    fn begin(&mut self, now: Instant, op: Operation) -> Flow {
+        match op {
             Operation::Login {
                 user,
                 password,
                 account,
-            } => self.start_login(now, Login::new(user, password, account)),
-            Operation::Transfer(req) => {
-                let flow = self.transfer_begin(now, Box::new(Transfer::new(req)));
-                self.apply(flow);
-                return Ok(());
-            }
+            } => Flow::Wait(self.start_login(now, Login::new(user, password, account))),
+            Operation::Transfer(req) => self.transfer_begin(now, Box::new(Transfer::new(req))),
             op @ (Operation::AuthTls | Operation::Protect(_) | Operation::Ccc) => {
-                self.start_tls_op(now, op)
+                Flow::Wait(self.start_tls_op(now, op))
             }
-            op => self.start_command(now, op),
-        };
-        self.op = Some(op);
-        Ok(())
+            op => Flow::Wait(self.start_command(now, op)),
+        }
+    }
+
+    /// Announces the operation the driver will start next, right after the one in flight
+    /// completes, so that the session can prepare it. Only a hint: the driver still calls
+    /// [`start`](Self::start) for it as usual, and may start something else instead.
+    ///
+    /// With [`Config::pipeline_passive`], when `next` is a passive transfer of the type the
+    /// running transfer uses, the session sends `next`'s `EPSV` right behind the running
+    /// transfer's command (in the same write when the hint comes before the command goes
+    /// out; at once when it comes later). Its reply is read after the running transfer's
+    /// final reply, and the next [`start`](Self::start) of such a transfer uses it: the
+    /// data connection is asked for at once ([`DataIntent::Connect`] right from `start`
+    /// when the `229` already came). Without the switch, or when anything makes it unsafe,
+    /// nothing is sent. Call it at most once per operation, while it is in flight; a later
+    /// call replaces the hint (an `EPSV` already sent stays).
+    ///
+    /// Replies stay matched to their commands whatever happens:
+    /// - the running transfer fails (`550`, `425`, a cut data connection): its error is
+    ///   reported as always, and the early `EPSV`'s reply is still the next one read;
+    /// - the early `EPSV` is refused (any reply but `229`): the next transfer sends its own
+    ///   `EPSV` (with the usual `PASV` fallback), as if nothing had been sent early, and
+    ///   pipelining stops for the session;
+    /// - the next operation is not such a transfer (the driver changed its mind, the type
+    ///   changes): it sends nothing until the early reply has been read, then runs as usual;
+    ///   the server's passive port is left unused (the next `EPSV` replaces it). A `229` is
+    ///   also dropped when the next transfer starts more than a few seconds later;
+    /// - the running transfer is aborted: a `229` read during the abort is the early
+    ///   `EPSV`'s; when none came, the abort ends with a `NOOP` round trip, reading every
+    ///   reply up to its `200`, so none is left behind;
+    /// - the server answers the early `EPSV` *before* the running transfer's final reply (it
+    ///   acts on commands during a transfer: pyftpdlib, libunftp): the `229` is recognised
+    ///   (no transfer command gets one) and dropped (the next transfer asks for its own
+    ///   port), and pipelining stops for the session
+    ///   ([`is_pipelining_stopped`](Self::is_pipelining_stopped)). Such a server may have
+    ///   cut the running transfer's data connection, so that transfer is never reported as
+    ///   a success: it ends with its own error reply, a data failure, or
+    ///   [`ProtocolError::EarlyEpsvDuringTransfer`] (pyftpdlib closes the data connection,
+    ///   which looks like the end of the file, and may still answer `226`). When its data
+    ///   connection ends before its final reply, the session sends `NOOP` and reads up to
+    ///   its `200`, taking at most one reply before it as the transfer's (pyftpdlib never
+    ///   answers the transfer's command then), so the session stays in step.
+    ///
+    /// ```
+    /// use ftp_sansio::session::{Config, Operation, Session, TransferKind, TransferRequest};
+    /// fn hint(now: std::time::Instant) {
+    ///     let config = Config { pipeline_passive: true, ..Config::default() };
+    ///     let mut s = Session::new(config, "127.0.0.1:21".parse().unwrap(), now);
+    ///     let next = Operation::Transfer(TransferRequest {
+    ///         kind: TransferKind::Retr(b"b.bin".to_vec()),
+    ///         ascii: false,
+    ///         rest: None,
+    ///     });
+    ///     // The greeting is in flight, not a transfer: nothing is sent early.
+    ///     s.prepare_next(now, &next);
+    ///     assert!(s.poll_transmit().is_empty());
+    /// }
+    /// # let _ = hint; // the whole exchange: tests/session_pipeline.rs
+    /// ```
+    pub fn prepare_next(&mut self, _now: Instant, next: &Operation) {
+        if !self.closed {
+            self.note_next(next);
+        }
     }
 
     /// Aborts the transfer in flight (RFC 959 §4.1.3): the data connection is closed
     /// ([`DataIntent::Close`]), `ABOR` is sent (after the reply to a set-up command, if one
     /// is outstanding, and after `REST 0` if that command was an accepted `REST`) and the
     /// transfer ends with [`Outcome::Aborted`] once the server's answers are read. When
-    /// idle, sends `ABOR` as an operation of its own. Fails with
-    /// [`UsageError::NotAbortable`] during other operations or a running abort.
+    /// idle, sends `ABOR` as an operation of its own (so does a transfer that waits for an
+    /// early `EPSV`'s reply before it starts, see [`prepare_next`](Self::prepare_next); it
+    /// ends with the answer). Fails with [`UsageError::NotAbortable`] during other
+    /// operations, a running abort, or a transfer whose data connection already failed and
+    /// that only reads its last replies.
     pub fn abort(&mut self, now: Instant) -> Result<(), UsageError> {
         if self.closed {
             return Err(UsageError::Closed);
@@ -576,8 +677,15 @@ impl Session {
                 self.op = Some(op);
                 Ok(())
             }
-            Some(Op::Transfer(t)) => {
+            Some(Op::Transfer(t)) if !t.is_resyncing() => {
                 let op = self.abort_transfer(now, &t, None);
+                self.op = Some(op);
+                Ok(())
+            }
+            Some(Op::AfterEarly(next)) if matches!(*next, Operation::Transfer(_)) => {
+                // The transfer has sent nothing yet: `ABOR` alone, answered after the early
+                // EPSV's reply; the transfer ends with its answer.
+                let op = self.abort_idle(now);
                 self.op = Some(op);
                 Ok(())
             }
@@ -631,6 +739,23 @@ impl Session {
     /// with `Busy`/`Closed`).
     pub fn is_idle(&self) -> bool {
         !self.closed && self.op.is_none()
+    }
+
+    /// Whether pipelining ([`Config::pipeline_passive`]) stopped for good on this session:
+    /// the server answered an early `EPSV` before the running transfer's final reply (it
+    /// acts on commands during transfers), or refused one. See
+    /// [`prepare_next`](Self::prepare_next).
+    ///
+    /// ```
+    /// use ftp_sansio::session::{Config, Session};
+    /// fn check(now: std::time::Instant) {
+    ///     let s = Session::new(Config::default(), "127.0.0.1:21".parse().unwrap(), now);
+    ///     assert!(!s.is_pipelining_stopped());
+    /// }
+    /// # let _ = check;
+    /// ```
+    pub fn is_pipelining_stopped(&self) -> bool {
+        self.pipelining_stopped
     }
 
     /// Whether the session is closed (after `QUIT`, a refused greeting or a fatal error).

@@ -28,6 +28,10 @@ pub(super) struct Transfer {
     announced: Option<u64>,
     pub(super) final_reply: Option<Reply>,
     data: DataState,
+    /// The data connection came from a `229` (pipelining builds on an `EPSV` that works).
+    pub(super) via_epsv: bool,
+    /// An early `EPSV` (`pipeline.rs`) was answered before this transfer's final reply.
+    pub(super) early_out_of_order: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +56,11 @@ pub(super) enum Phase {
     Command,
     /// 1xx received: data moves; waiting for the final reply and the end of data.
     Streaming,
+    /// The data connection ended before the final reply, after an early `EPSV` was
+    /// answered out of order (the server acts on commands during transfers and may never
+    /// answer this one): `NOOP` sent; the replies up to its `200` are read, the first other
+    /// one as the transfer's final reply.
+    Resync,
 }
 
 impl Phase {
@@ -59,7 +68,13 @@ impl Phase {
     pub(super) fn awaits_reply(self) -> bool {
         matches!(
             self,
-            Phase::Type | Phase::Epsv | Phase::Pasv | Phase::Eprt(_) | Phase::Port | Phase::Rest
+            Phase::Type
+                | Phase::Epsv
+                | Phase::Pasv
+                | Phase::Eprt(_)
+                | Phase::Port
+                | Phase::Rest
+                | Phase::Resync
         )
     }
 }
@@ -95,7 +110,19 @@ impl Transfer {
             announced: None,
             final_reply: None,
             data: DataState::Pending,
+            via_epsv: false,
+            early_out_of_order: false,
         }
+    }
+
+    /// The data side has not ended yet.
+    pub(super) fn data_pending(&self) -> bool {
+        self.data == DataState::Pending
+    }
+
+    /// Only the replies up to the resynchronising `NOOP`'s are read ([`Phase::Resync`]).
+    pub(super) fn is_resyncing(&self) -> bool {
+        self.phase == Phase::Resync
     }
 
     fn direction(&self) -> Direction {
@@ -174,6 +201,8 @@ impl Session {
         } else {
             self.send(now, transfer_command(&t.kind));
             t.phase = Phase::Command;
+            // With `Config::pipeline_passive`: the next transfer's EPSV in the same write.
+            self.send_early_epsv(&t);
         }
         Flow::Wait(Op::Transfer(t))
     }
@@ -210,6 +239,7 @@ impl Session {
                     match decode::epsv(reply.as_ref()) {
                         Ok(port) => {
                             let addr = SocketAddr::new(self.peer.ip(), port);
+                            t.via_epsv = true;
                             self.connect(now, t, addr)
                         }
                         Err(e) => Flow::Done(Err(decode_err(&reply, e))),
@@ -267,6 +297,7 @@ impl Session {
                 if cls == ReplyClass::Intermediate || positive {
                     self.send(now, transfer_command(&t.kind));
                     t.phase = Phase::Command;
+                    self.send_early_epsv(&t);
                     Flow::Wait(Op::Transfer(t))
                 } else {
                     err(reply)
@@ -338,6 +369,33 @@ impl Session {
                 // 425/426/451/550 ...: never success, whatever arrived on the data side.
                 _ => err(reply),
             },
+            Phase::Resync => {
+                if code != 200 && t.final_reply.is_none() {
+                    // The transfer's own final reply, late: NOOP's follows.
+                    t.final_reply = Some(reply);
+                    self.await_reply(now);
+                    return Flow::Wait(Op::Transfer(t));
+                }
+                // NOOP's reply (or the one after the transfer's): in step again. Without the
+                // transfer's reply, it may still come late: skipped once, as after an abort.
+                self.stray_after_abort = t.final_reply.is_none();
+                match (t.data, t.final_reply.take()) {
+                    (DataState::Finished(bytes), Some(r))
+                        if class(&r) == ReplyClass::Completion =>
+                    {
+                        self.transfer_done(&t, bytes, r)
+                    }
+                    (DataState::Finished(_), Some(r)) => err(r),
+                    (DataState::Failed(failure, _), reply) => {
+                        Flow::Done(Err(OpError::Data { failure, reply }))
+                    }
+                    // The data connection ended, the server never confirmed the transfer: it
+                    // closed the connection on the early EPSV (pyftpdlib).
+                    (_, reply) => Flow::Done(Err(OpError::Protocol(
+                        ProtocolError::EarlyEpsvDuringTransfer { reply },
+                    ))),
+                }
+            }
             Phase::Connecting | Phase::Listening => {
                 // Nothing was asked: an unsolicited reply in the middle of a set-up (e.g. a
                 // server giving up on its passive listener). Mapped by class like any other
@@ -364,6 +422,13 @@ impl Session {
                     }));
                 }
             }
+        }
+        if t.early_out_of_order {
+            // The server acted on the early EPSV during this transfer: pyftpdlib then cuts
+            // the data connection and may still answer 226. Never a success.
+            return Flow::Done(Err(OpError::Protocol(
+                ProtocolError::EarlyEpsvDuringTransfer { reply: Some(reply) },
+            )));
         }
         Flow::Done(Ok(Outcome::Transferred { bytes, reply }))
     }
@@ -424,6 +489,7 @@ impl Session {
                 t.data = DataState::Finished(bytes);
                 match t.final_reply.take() {
                     Some(reply) => self.transfer_done(&t, bytes, reply),
+                    None if t.early_out_of_order => self.resync_after_early(now, t),
                     None => {
                         self.await_reply(now);
                         Flow::Wait(Op::Transfer(t))
@@ -441,6 +507,7 @@ impl Session {
                         failure: kind,
                         reply: Some(reply),
                     })),
+                    None if t.early_out_of_order => self.resync_after_early(now, t),
                     None => {
                         // The server still owes its final reply (426, or 226 for an upload
                         // it thinks complete): read it so the control stream stays in step.
@@ -470,6 +537,16 @@ impl Session {
             }
             _ => Flow::Wait(Op::Transfer(t)),
         }
+    }
+
+    /// The data connection ended (finished or failed) before the final reply, after the
+    /// server answered the early `EPSV` during this transfer: it may have closed this data
+    /// connection itself and never answer the command (pyftpdlib). `NOOP`'s `200` tells
+    /// when everything is read ([`Phase::Resync`]).
+    pub(super) fn resync_after_early(&mut self, now: Instant, mut t: Box<Transfer>) -> Flow {
+        self.send(now, Command::Noop);
+        t.phase = Phase::Resync;
+        Flow::Wait(Op::Transfer(t))
     }
 
     /// The data deadline passed (during an abort: its grace).

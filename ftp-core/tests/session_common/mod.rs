@@ -210,6 +210,23 @@ impl Script {
         self.collect();
     }
 
+    /// A data event, returning the control bytes the session queued in reaction (what the
+    /// driver writes in one go); they are then checked as usual with [`client`](Self::client).
+    pub fn data_wire(&mut self, ev: DataEvent) -> Vec<u8> {
+        assert!(self.s.poll_transmit().is_empty());
+        self.s.handle_data_event(self.now, ev);
+        let wire = self.s.poll_transmit().to_vec();
+        self.collect();
+        wire
+    }
+
+    /// Control bytes the session queued since the last call (a hint may send some).
+    pub fn wire(&mut self) -> Vec<u8> {
+        let wire = self.s.poll_transmit().to_vec();
+        self.collect();
+        wire
+    }
+
     pub fn tls_done(&mut self) {
         self.s.handle_tls_established(self.now);
         self.collect();

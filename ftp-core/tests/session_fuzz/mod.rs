@@ -24,7 +24,7 @@
 //! | 10 | abort |
 //! | 11 | TLS handshake / shutdown done |
 //! | 12 | `n`: stop writing; write `n` pending control bytes |
-//! | 13 | `o`, `a`: start operation `o` with argument `a` |
+//! | 13 | `o`, `a`: start operation `o` with argument `a` (refused while busy; with [`Header::pipeline`] then announced with `prepare_next` and started once idle) |
 //! | 14 | `t`: time goes back by `t` ms |
 //!
 //! # Checks (each panics on a violation)
@@ -34,8 +34,9 @@
 //!   with an operation in flight always has one (it cannot hang), and running them out ends the
 //!   operation within a few steps without any input;
 //! - no command is queued while the previous one's reply is outstanding (RFC 959 §5.1), `ABOR`
-//!   excepted: between two commands at least one reply arrived (counted per call, leniently
-//!   when several replies and commands come out of one call);
+//!   excepted, and with [`Header::pipeline`] one early `EPSV` per transfer: between two
+//!   commands at least one reply arrived (counted per call, leniently when several replies
+//!   and commands come out of one call);
 //! - control output is a sequence of CRLF-terminated lines without NUL, bare CR or bare LF,
 //!   bounded, and nothing is queued while waiting for the control TLS handshake or once closed;
 //!   a rejected `start` (bad argument, busy, closed) queues nothing and changes nothing;
@@ -147,6 +148,10 @@ pub struct Header {
     /// Config: a refused `AUTH TLS` leaves the session open. Derived: `host` and
     /// `small_limits` together.
     pub clear_after_refused_auth: bool,
+    /// Config: `pipeline_passive`, and an operation started while busy is announced with
+    /// `prepare_next` and started as soon as the session is idle (as ftp-mio's queue does).
+    /// Derived: `auto_feat` and `host` together.
+    pub pipeline: bool,
 }
 
 impl Header {
@@ -162,6 +167,7 @@ impl Header {
             ipv6: b & 128 != 0,
             abort_grace: b & 8 == 0,
             clear_after_refused_auth: b & 96 == 96,
+            pipeline: b & 48 == 48,
         }
     }
 }
@@ -257,6 +263,10 @@ struct Harness {
     replies_since: usize,
     /// The last command (not ABOR) has no reply yet.
     outstanding: bool,
+    /// [`Header::pipeline`]: the operation announced with `prepare_next`, started next.
+    announced: Option<Operation>,
+    /// The early `EPSV` the operation in flight may send beyond the reply credits is used.
+    early_used: bool,
     /// Writes are stalled (opcode 12): pending bytes stay queued.
     stalled: bool,
     tls_pending: bool,
@@ -466,6 +476,7 @@ impl Harness {
             limits,
             trace_replies: true,
             allow_clear_after_refused_auth: h.clear_after_refused_auth,
+            pipeline_passive: h.pipeline,
             abort_grace: if h.abort_grace {
                 ABORT_GRACE
             } else {
@@ -512,6 +523,8 @@ impl Harness {
             queued_seen: 0,
             replies_since: 0,
             outstanding: false,
+            announced: None,
+            early_used: false,
             stalled: false,
             tls_pending: false,
             trace: std::env::var_os("SESSION_FUZZ_TRACE").is_some(),
@@ -703,11 +716,13 @@ impl Harness {
         let forbidden = has_forbidden_byte(&op);
         let before = self.s.poll_transmit().to_vec();
         let (was_idle, was_closed) = (self.s.is_idle(), self.s.is_closed());
+        let announce = (self.h.pipeline && !was_idle && !was_closed).then(|| op.clone());
         match self.s.start(self.now, op) {
             Ok(()) => {
                 assert!(!forbidden, "an argument with CR/LF/NUL was accepted");
                 assert!(was_idle, "start succeeded while busy or closed");
                 self.started += 1;
+                self.early_used = false;
                 self.in_flight = Some(kind);
                 if let OpKind::Transfer { .. } = kind {
                     self.data_end = DataEnd::Pending;
@@ -730,6 +745,11 @@ impl Harness {
                     UsageError::AlreadyTls => assert!(self.s.is_control_tls()),
                     UsageError::TlsRequired => assert!(!self.s.is_control_tls()),
                     UsageError::RawTlsCommand => {}
+                }
+                if let (UsageError::Busy, Some(op)) = (e, announce) {
+                    // Announced now, started once the session is idle.
+                    self.s.prepare_next(self.now, &op);
+                    self.announced = Some(op);
                 }
             }
         }
@@ -788,6 +808,10 @@ impl Harness {
                 assert!(counts_ok, "idle/closed with an operation not completed");
             }
             if self.s.is_idle() {
+                if let Some(op) = self.announced.take() {
+                    self.start(op);
+                    continue;
+                }
                 if let Some(op) = self.plan.pop() {
                     self.start(op);
                     continue;
@@ -827,7 +851,18 @@ impl Harness {
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty() && !l.starts_with(b"ABOR"))
             .count();
-        let credits = self.replies_since + usize::from(!self.outstanding);
+        let mut credits = self.replies_since + usize::from(!self.outstanding);
+        if commands > credits
+            && self.h.pipeline
+            && !self.early_used
+            && matches!(self.in_flight, Some(OpKind::Transfer { .. }))
+            && new.split(|&b| b == b'\n').any(|l| l == b"EPSV\r")
+        {
+            // `Config::pipeline_passive`: one EPSV per transfer may go out behind its
+            // command, ahead of the replies.
+            self.early_used = true;
+            credits += 1;
+        }
         assert!(
             commands <= credits,
             "{commands} command(s) queued after {} reply(ies) (outstanding: {}): {:?}",

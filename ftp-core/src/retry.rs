@@ -297,17 +297,22 @@ impl DataFailure {
 impl ProtocolError {
     /// What to do after the server broke the protocol this way: the control connection ending
     /// in the middle of a reply is a cut (`Reconnect`); everything else is the server's doing
-    /// and would repeat (`GiveUp`), clear text after `234` above all.
+    /// and would repeat (`GiveUp`), clear text after `234` above all; except a pipelined
+    /// `EPSV` answered during the transfer (`Retry`: the session stopped pipelining).
     ///
     /// ```
     /// use ftp_sansio::retry::Recovery;
     /// use ftp_sansio::session::ProtocolError;
     /// assert_eq!(ProtocolError::EofMidReply.recovery(), Recovery::Reconnect);
     /// assert_eq!(ProtocolError::DataAfterAuth.recovery(), Recovery::GiveUp);
+    /// let early = ProtocolError::EarlyEpsvDuringTransfer { reply: None };
+    /// assert_eq!(early.recovery(), Recovery::Retry);
     /// ```
     pub fn recovery(&self) -> Recovery {
         match self {
             ProtocolError::EofMidReply => Recovery::Reconnect,
+            // the session stopped pipelining: the same transfer again is clean
+            ProtocolError::EarlyEpsvDuringTransfer { .. } => Recovery::Retry,
             ProtocolError::Framing(_)
             | ProtocolError::DataAfterAuth
             | ProtocolError::Decode { .. }

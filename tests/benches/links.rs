@@ -729,6 +729,22 @@ fn mirrors(server: &SystemServer, o: &Options) {
                 &log,
             ));
         }
+        // The same with `Config::pipeline_passive` (vsftpd takes it; off by default because
+        // pyftpdlib and libunftp do not).
+        for &n in &o.sessions {
+            let mut cmd = Command::new(&mirror_bin);
+            cmd.arg(&url)
+                .args(["-n", &n.to_string(), "--pipeline", "-o"])
+                .arg(&out);
+            runs.extend(run_client(
+                &format!("ftp-mio mirror -n {n} --pipeline"),
+                n,
+                cmd,
+                &out,
+                &tree,
+                &log,
+            ));
+        }
         if lftp {
             for &n in &o.sessions {
                 let script = format!(
@@ -788,9 +804,21 @@ fn print_table(o: &Options, (rtt_ms, runs, stats, noop): &Table) {
     );
     println!("| client | time | files/s | RT/file/conn | vs 1 session | vs lftp same N |");
     println!("|---|---|---|---|---|---|");
-    let time_of = |prefix: &str, n: usize| {
+    // a family: the client's name without its session count
+    let family_of = |r: &Run| {
+        if r.client.starts_with("lftp") {
+            "lftp"
+        } else if r.client.contains("--pipeline") {
+            "ftp-mio --pipeline"
+        } else if r.client.starts_with("ftp-mio") {
+            "ftp-mio"
+        } else {
+            "ftp-blocking"
+        }
+    };
+    let time_of = |family: &str, n: usize| {
         runs.iter()
-            .find(|r| r.client.starts_with(prefix) && r.conns == n)
+            .find(|r| family_of(r) == family && r.conns == n)
             .map(|r| r.time.as_secs_f64())
     };
     for r in runs {
@@ -801,13 +829,7 @@ fn print_table(o: &Options, (rtt_ms, runs, stats, noop): &Table) {
             let per_conn = o.files as f64 / r.conns as f64;
             format!("{:.2}", t / (*rtt_ms as f64 / 1000.0) / per_conn)
         };
-        let family = if r.client.starts_with("lftp") {
-            "lftp"
-        } else if r.client.starts_with("ftp-mio") {
-            "ftp-mio"
-        } else {
-            "ftp-blocking"
-        };
+        let family = family_of(r);
         let vs_one = time_of(family, 1)
             .filter(|_| r.conns > 1)
             .map_or("-".to_owned(), |one| format!("{:.2}x", one / t));

@@ -592,7 +592,9 @@ fn example(name: &str, package: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let bin = target.join("release/examples").join(name);
-    if !bin.is_file() {
+    // always asked for: cargo does nothing when the binary is up to date, and a binary left
+    // from older sources would measure the wrong code
+    {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         eprintln!("links: building {} (release)", bin.display());
         let ok = Command::new(cargo)

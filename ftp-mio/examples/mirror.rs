@@ -1221,7 +1221,7 @@ mod tests {
         let (target, server) = demo_server();
         let out = std::env::temp_dir().join(format!("ftp-mio-mirror-test-{}", std::process::id()));
         std::fs::create_dir_all(&out).unwrap();
-        let stats = mirror(&target, 4, &out, Duration::from_secs(30));
+        let stats = mirror(&target, 4, &out, Duration::from_secs(30), false);
         let differing = verify(&server.root, &out);
         std::fs::remove_dir_all(&out).unwrap();
         assert!(stats.failures.is_empty(), "{:?}", stats.failures);

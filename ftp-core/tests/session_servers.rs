@@ -253,6 +253,9 @@ fn pure_ftpd_session() {
     assert!(matches!(t.err(), OpError::Permanent(_)));
     t.start(transfer(TransferKind::Retr(b"t.txt".to_vec()), true, None));
     t.epsv_connect(50021);
+    // The refused RETR did not use the marker of REST 2: it is reset first.
+    t.client("REST 0");
+    t.server("350 Restarting at 0");
     t.client("RETR t.txt");
     t.server("150 Accepted data connection");
     t.event();

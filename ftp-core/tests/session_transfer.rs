@@ -285,6 +285,140 @@ fn rest_resumes_and_checks_truncation_conservatively() {
     ));
 }
 
+/// A download resumed with `REST 4096` whose data connection is reset: 426, the transfer
+/// failed, and the server may still hold the marker.
+fn failed_resume(t: &mut Script) {
+    t.start(transfer(
+        TransferKind::Retr(b"a.bin".to_vec()),
+        false,
+        Some(4096),
+    ));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.epsv_connect(50000);
+    t.client("REST 4096");
+    t.server("350 Restarting at 4096.");
+    t.client("RETR a.bin");
+    t.server("150 Opening data connection.");
+    t.event();
+    t.data(DataEvent::Failed {
+        kind: DataFailure::Reset,
+        bytes: 100,
+    });
+    t.server("426 Datachannel unexpectedly closed");
+    assert!(matches!(t.err(), OpError::Data { .. }));
+}
+
+#[test]
+fn a_restart_marker_left_by_a_failed_transfer_is_reset_before_the_next_one() {
+    // libunftp keeps the offset of `REST` when the transfer fails (it resets it only after
+    // a success): the next download without REST started at 4096, a shifted file of the
+    // right length (found by the mirror's fault test).
+    let mut t = Script::logged_in(plain());
+    failed_resume(&mut t);
+    t.start(retr("b.bin"));
+    t.epsv_connect(50001);
+    t.client("REST 0");
+    t.no_client(); // RETR waits for REST's answer
+    t.server("350 Restarting at 0.");
+    t.client("RETR b.bin");
+    t.server("150 Opening data connection (9 bytes).");
+    t.expect_data(stream_down(Some(9)));
+    t.data(DataEvent::Finished { bytes: 9 });
+    t.server("226 ok");
+    assert_eq!(transferred(&mut t), (9, 226));
+    // That transfer used the marker: the next one needs no REST.
+    t.start(retr("c.bin"));
+    t.epsv_connect(50002);
+    t.client("RETR c.bin");
+}
+
+#[test]
+fn an_upload_after_a_failed_resume_resets_the_marker_too() {
+    // A STOR that starts at a stale offset writes the file from there: worse than a
+    // download.
+    let mut t = Script::logged_in(plain());
+    failed_resume(&mut t);
+    t.start(transfer(
+        TransferKind::Stor(b"up.bin".to_vec()),
+        false,
+        None,
+    ));
+    t.epsv_connect(50001);
+    t.client("REST 0");
+    t.server("350 Restarting at 0.");
+    t.client("STOR up.bin");
+}
+
+#[test]
+fn a_listing_leaves_the_marker_to_the_next_file_transfer() {
+    // Listings do not use a restart marker: no REST 0 before them, and it is still owed
+    // before the next file transfer.
+    let mut t = Script::logged_in(plain());
+    failed_resume(&mut t);
+    t.start(transfer(TransferKind::Nlst(None), true, None));
+    t.client("TYPE A");
+    t.server("200 ok");
+    t.epsv_connect(50001);
+    t.client("NLST");
+    t.server("150 Here comes the listing.\n226 Directory send OK.");
+    t.event();
+    t.data(DataEvent::Finished { bytes: 0 });
+    t.ok();
+    t.start(retr("b.bin"));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.epsv_connect(50002);
+    t.client("REST 0");
+}
+
+#[test]
+fn a_refused_rest_0_does_not_stop_the_transfer_nor_repeat() {
+    let mut t = Script::logged_in(plain());
+    failed_resume(&mut t);
+    t.start(retr("b.bin"));
+    t.epsv_connect(50001);
+    t.client("REST 0");
+    t.server("501 Bad offset");
+    t.client("RETR b.bin");
+    t.server("150 Opening data connection.");
+    t.event();
+    t.data(DataEvent::Failed {
+        kind: DataFailure::Reset,
+        bytes: 0,
+    });
+    t.server("426 closed");
+    assert!(matches!(t.err(), OpError::Data { .. }));
+    // Asked once: the next transfer goes straight to RETR.
+    t.start(retr("c.bin"));
+    t.epsv_connect(50002);
+    t.client("RETR c.bin");
+}
+
+#[test]
+fn a_successful_resume_leaves_no_marker() {
+    let mut t = Script::logged_in(plain());
+    t.start(transfer(
+        TransferKind::Retr(b"a.bin".to_vec()),
+        false,
+        Some(2),
+    ));
+    t.client("TYPE I");
+    t.server("200 ok");
+    t.epsv_connect(50000);
+    t.client("REST 2");
+    t.server("350 Restarting at 2.");
+    t.client("RETR a.bin");
+    t.server("150 Opening data connection.");
+    t.event();
+    t.data(DataEvent::Finished { bytes: 4 });
+    t.server("226 ok");
+    assert_eq!(transferred(&mut t), (4, 226));
+    t.start(retr("b.bin"));
+    t.epsv_connect(50001);
+    t.client("RETR b.bin");
+}
+
 #[test]
 fn rest_refused() {
     let mut t = Script::logged_in(plain());

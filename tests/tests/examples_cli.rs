@@ -935,7 +935,13 @@ fn mio_mirror_survives_random_faults() {
     let mut failed = 0;
     for (name, data) in &files {
         match fs::read(out.join(name)) {
-            Ok(got) => assert!(&got == data, "{name}: {r:?}"),
+            Ok(got) => assert!(
+                &got == data,
+                "{name}: {} bytes, {} expected, first difference at byte {:?}: {r:?}",
+                got.len(),
+                data.len(),
+                got.iter().zip(data.iter()).position(|(a, b)| a != b)
+            ),
             Err(_) => {
                 failed += 1;
                 assert!(

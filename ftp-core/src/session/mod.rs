@@ -254,6 +254,12 @@ pub struct Session {
     cur_type: Option<TransferType>,
     epsv_refused: bool,
     eprt_refused: bool,
+    /// A `REST n` (n > 0) was accepted and no transfer has completed since: the server may
+    /// still hold that restart marker. libunftp keeps it after a transfer that failed, and
+    /// ABOR does not reset it on vsftpd or pyftpdlib, so the next file transfer without
+    /// `REST` would start at `n` (a download short or shifted, an upload written from `n`).
+    /// The next file transfer sends `REST 0` first (`transfer.rs`).
+    stale_rest: bool,
     /// PROT P (or S/E) in force: data connections need TLS.
     data_tls: bool,
     control_tls: bool,
@@ -327,6 +333,7 @@ impl Session {
             cur_type: None,
             epsv_refused: false,
             eprt_refused: false,
+            stale_rest: false,
             data_tls: false,
             control_tls: false,
             host_sent: false,

@@ -99,6 +99,21 @@ pub(super) fn transfer_command(kind: &TransferKind) -> Command<'_> {
     }
 }
 
+/// Whether a server applies a restart marker (`REST`) to this transfer command: the file
+/// transfers do, the listings do not (RFC 3659 §5.3: `REST` is followed by `RETR`, `STOR`
+/// or `APPE`). A raw command line counts as a file transfer unless its verb is a listing's.
+fn uses_restart_marker(kind: &TransferKind) -> bool {
+    match kind {
+        TransferKind::Retr(_) | TransferKind::Stor(_) | TransferKind::Appe(_) => true,
+        TransferKind::Stou => true,
+        TransferKind::List(_) | TransferKind::Nlst(_) | TransferKind::Mlsd(_) => false,
+        TransferKind::Raw { line, .. } => {
+            let verb = line.get(..4).map(<[u8]>::to_ascii_uppercase);
+            !matches!(verb.as_deref(), Some(b"LIST" | b"NLST" | b"MLSD"))
+        }
+    }
+}
+
 impl Transfer {
     pub(super) fn new(req: TransferRequest) -> Transfer {
         Transfer {
@@ -195,7 +210,9 @@ impl Session {
     }
 
     fn rest_or_command(&mut self, now: Instant, mut t: Box<Transfer>) -> Flow {
-        if let Some(offset) = t.rest {
+        // A restart marker of an earlier transfer that may still be held is reset first.
+        let clear = self.stale_rest && uses_restart_marker(&t.kind);
+        if let Some(offset) = t.rest.or(clear.then_some(0)) {
             self.send(now, Command::Rest(offset));
             t.phase = Phase::Rest;
         } else {
@@ -294,7 +311,12 @@ impl Session {
             }
             Phase::Rest => {
                 // RFC 959 says 350; ftplib accepts any positive reply.
-                if cls == ReplyClass::Intermediate || positive {
+                let accepted = cls == ReplyClass::Intermediate || positive;
+                let offset = t.rest.unwrap_or(0);
+                if accepted || t.rest.is_none() {
+                    // `REST 0` clearing an old marker: refused, there is nothing better to
+                    // do than go on (and not ask again for every transfer).
+                    self.stale_rest = accepted && offset > 0;
                     self.send(now, transfer_command(&t.kind));
                     t.phase = Phase::Command;
                     self.send_early_epsv(&t);
@@ -429,6 +451,10 @@ impl Session {
             return Flow::Done(Err(OpError::Protocol(
                 ProtocolError::EarlyEpsvDuringTransfer { reply: Some(reply) },
             )));
+        }
+        if uses_restart_marker(&t.kind) {
+            // The transfer command used (and so cleared) the restart marker.
+            self.stale_rest = false;
         }
         Flow::Done(Ok(Outcome::Transferred { bytes, reply }))
     }

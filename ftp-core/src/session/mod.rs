@@ -44,7 +44,9 @@
 //!    Active: [`DataIntent::Listen`] → [`DataEvent::Listening`] → `EPRT` (RFC 2428 §2),
 //!    falling back to `PORT` for IPv4 on 500/502.
 //! 3. `REST n` when resuming (RFC 3659 §5), then the command (`RETR`, `STOR`, `APPE`,
-//!    `STOU`, `LIST`, `NLST`, `MLSD` (RFC 3659 §7), or a raw line).
+//!    `STOU`, `LIST`, `NLST`, `MLSD` (RFC 3659 §7), or a raw line). After a resumed
+//!    transfer that did not complete, the next file transfer sends `REST 0` first: some
+//!    servers (libunftp) keep the old restart marker until a transfer succeeds.
 //! 4. 1xx → [`DataIntent::Stream`] (with the size a `150 ... (N bytes)` announced) → the
 //!    driver moves data → [`DataEvent::Finished`]; the final 226/250 may come before or
 //!    after it. 425/426/451/4xx/5xx are errors whatever the data did; a binary download

@@ -396,6 +396,19 @@ fn a_refused_rest_0_does_not_stop_the_transfer_nor_repeat() {
 }
 
 #[test]
+fn a_421_to_rest_0_ends_the_transfer() {
+    let mut t = Script::logged_in(plain());
+    failed_resume(&mut t);
+    t.start(retr("b.bin"));
+    t.epsv_connect(50001);
+    t.client("REST 0");
+    t.server("421 Service not available, closing control connection.");
+    t.expect_data(DataIntent::Close);
+    assert_eq!(code(&t.err()), Some(421));
+    t.no_client(); // no RETR
+}
+
+#[test]
 fn a_successful_resume_leaves_no_marker() {
     let mut t = Script::logged_in(plain());
     t.start(transfer(

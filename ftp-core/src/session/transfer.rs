@@ -313,9 +313,11 @@ impl Session {
                 // RFC 959 says 350; ftplib accepts any positive reply.
                 let accepted = cls == ReplyClass::Intermediate || positive;
                 let offset = t.rest.unwrap_or(0);
-                if accepted || t.rest.is_none() {
-                    // `REST 0` clearing an old marker: refused, there is nothing better to
-                    // do than go on (and not ask again for every transfer).
+                // `REST 0` clearing an old marker refused for good (5xx): there is nothing
+                // better to do than go on (and not ask again for every transfer). A 4xx
+                // (421: the server is closing) ends the transfer like any other.
+                let refused_clear = t.rest.is_none() && cls == ReplyClass::PermanentNegative;
+                if accepted || refused_clear {
                     self.stale_rest = accepted && offset > 0;
                     self.send(now, transfer_command(&t.kind));
                     t.phase = Phase::Command;

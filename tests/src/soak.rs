@@ -18,7 +18,9 @@
 //!   that refuses `REST` for an upload gets a fresh `STOR` from 0 (counted). By default
 //!   ([`UploadMode::TempRename`]) every `STOR` from 0 goes to a temporary name of its own,
 //!   renamed once `SIZE` agrees: a `STOR` that a session the client gave up on delivers late
-//!   (a stalled control connection) would otherwise truncate the finished file;
+//!   (a stalled control connection) would otherwise truncate the finished file. For the same
+//!   reason an upload whose session was lost (reconnect) is not resumed into the name that
+//!   session was writing: it starts again from 0 under a new one;
 //! - a transfer that ended with a positive reply but short (a cut the server took for the end
 //!   of the file) is caught by the size the client knows and resumed the same way (counted as
 //!   a silent truncation).
@@ -1358,6 +1360,14 @@ impl Planner {
             if a.job.upload {
                 if matches!(step, Step::Stor(..)) {
                     a.phase = Phase::AskSize;
+                    if how == Recovery::Reconnect && self.mode == UploadMode::TempRename {
+                        // The session is abandoned, not closed in order: its STOR may
+                        // still reach the server later (a stalled link delivers it after
+                        // the client gave up) and truncate or rewrite that name. Resuming
+                        // into it is unsafe: the upload starts again under a new name.
+                        a.restart = true;
+                        a.phase = Phase::Transfer(0);
+                    }
                 }
             } else {
                 let held = a.down.borrow().held;
@@ -2236,10 +2246,8 @@ mod tests {
         p.connected();
         assert_eq!(p.next(t, &q), Step::Login);
         p.logged_in();
-        let step = p.next(t, &q);
-        assert_eq!(step, Step::Size("f.part1".into()));
-        // the first STOR may still be on its way: never send another from 0 under that name
-        p.size(t, &step, Err(refused()));
+        // the lost session's STOR may still be on its way: neither resume into that name
+        // nor send another STOR from 0 under it
         let step = p.next(t, &q);
         assert_eq!(step, Step::Stor("f.part2".into(), 0));
         p.transferred(t, &step, Ok(()));

@@ -22,18 +22,6 @@ use ftp_tests::{ServerKind, SystemServer, TestServer};
 /// The size of the file moved each way.
 const BODY: usize = 64 * 1024;
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// Resident memory at every tenth of the run.
 struct Trace {
     every: u64,
@@ -50,7 +38,7 @@ impl Trace {
 
     fn done(&mut self, n: u64) {
         if n.is_multiple_of(self.every) {
-            self.samples.push(rss_kib());
+            self.samples.push(ftp_tests::soak::memory_now().0);
         }
     }
 }

@@ -1454,8 +1454,14 @@ impl Planner {
 
 // ---- memory --------------------------------------------------------------------------------
 
-/// `(VmRSS, VmHWM)` of this process in KiB.
-fn memory_now() -> (u64, u64) {
+/// `(VmRSS, VmHWM)` of this process in KiB (Linux `/proc/self/status`; `(0, 0)` where it
+/// cannot be read).
+///
+/// ```
+/// let (rss, peak) = ftp_tests::soak::memory_now();
+/// assert!(rss <= peak || peak == 0);
+/// ```
+pub fn memory_now() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status

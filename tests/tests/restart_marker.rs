@@ -15,21 +15,20 @@ use ftp_tests::{LocalServer, ServerKind, SystemServer, TestServer};
 
 #[path = "mio_common/mod.rs"]
 mod mio_common;
-use mio_common::Loop;
+use mio_common::{bytes, Loop};
 
 const SIZE: usize = 300_000;
 const OFFSET: u64 = 100_000;
 
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed | 0x1000;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+/// `got` is `want`, or the failure says where they part.
+fn assert_same(what: &str, got: &[u8], want: &[u8]) {
+    assert!(
+        got == want,
+        "{what}: {} bytes of {}, first difference at {:?}",
+        got.len(),
+        want.len(),
+        got.iter().zip(want).position(|(a, b)| a != b)
+    );
 }
 
 /// A link whose first data connection (the resumed download) is reset after 10,000 bytes.
@@ -62,22 +61,14 @@ fn blocking(server: &dyn TestServer, file: &[u8], upload: &[u8]) {
         None,
     )
     .unwrap_or_else(|e| panic!("{kind}: the plain download: {e}"));
-    assert!(
-        got == file,
-        "{kind} ftp-blocking: {} bytes, first difference at {:?}",
-        got.len(),
-        got.iter().zip(file).position(|(a, b)| a != b)
-    );
+    assert_same(&format!("{kind} ftp-blocking: the download"), &got, file);
     ftp.storbinary("STOR marker-up-blocking.bin", &mut &upload[..], 8192, None)
         .unwrap_or_else(|e| panic!("{kind}: the upload: {e}"));
     ftp.quit().ok();
     let stored = server
         .read_file("marker-up-blocking.bin")
         .expect("uploaded file");
-    assert!(
-        stored == upload,
-        "{kind} ftp-blocking: the upload landed changed"
-    );
+    assert_same(&format!("{kind} ftp-blocking: the upload"), &stored, upload);
 }
 
 fn mio(server: &dyn TestServer, file: &[u8], upload: &[u8]) {
@@ -117,12 +108,7 @@ fn mio(server: &dyn TestServer, file: &[u8], upload: &[u8]) {
     got.result
         .unwrap_or_else(|e| panic!("{kind}: the plain download: {e}"));
     let got = got.data.unwrap_or_default();
-    assert!(
-        got == file,
-        "{kind} ftp-mio: {} bytes, first difference at {:?}",
-        got.len(),
-        got.iter().zip(file).position(|(a, b)| a != b)
-    );
+    assert_same(&format!("{kind} ftp-mio: the download"), &got, file);
     done.next()
         .unwrap()
         .result
@@ -130,15 +116,12 @@ fn mio(server: &dyn TestServer, file: &[u8], upload: &[u8]) {
     let stored = server
         .read_file("marker-up-mio.bin")
         .expect("uploaded file");
-    assert!(
-        stored == upload,
-        "{kind} ftp-mio: the upload landed changed"
-    );
+    assert_same(&format!("{kind} ftp-mio: the upload"), &stored, upload);
 }
 
 fn both_drivers(server: &dyn TestServer) {
-    let file = pattern(SIZE, 1);
-    let upload = pattern(SIZE / 2, 2);
+    let file = bytes(1, SIZE);
+    let upload = bytes(2, SIZE / 2);
     server.write_file("marker.bin", &file).unwrap();
     blocking(server, &file, &upload);
     mio(server, &file, &upload);

@@ -104,8 +104,10 @@ pub(super) fn transfer_command(kind: &TransferKind) -> Command<'_> {
 /// or `APPE`). A raw command line counts as a file transfer unless its verb is a listing's.
 fn uses_restart_marker(kind: &TransferKind) -> bool {
     match kind {
-        TransferKind::Retr(_) | TransferKind::Stor(_) | TransferKind::Appe(_) => true,
-        TransferKind::Stou => true,
+        TransferKind::Retr(_)
+        | TransferKind::Stor(_)
+        | TransferKind::Appe(_)
+        | TransferKind::Stou => true,
         TransferKind::List(_) | TransferKind::Nlst(_) | TransferKind::Mlsd(_) => false,
         TransferKind::Raw { line, .. } => {
             let verb = line.get(..4).map(<[u8]>::to_ascii_uppercase);
@@ -312,13 +314,12 @@ impl Session {
             Phase::Rest => {
                 // RFC 959 says 350; ftplib accepts any positive reply.
                 let accepted = cls == ReplyClass::Intermediate || positive;
-                let offset = t.rest.unwrap_or(0);
                 // `REST 0` clearing an old marker refused for good (5xx): there is nothing
                 // better to do than go on (and not ask again for every transfer). A 4xx
                 // (421: the server is closing) ends the transfer like any other.
                 let refused_clear = t.rest.is_none() && cls == ReplyClass::PermanentNegative;
                 if accepted || refused_clear {
-                    self.stale_rest = accepted && offset > 0;
+                    self.stale_rest = accepted && t.rest.is_some_and(|n| n > 0);
                     self.send(now, transfer_command(&t.kind));
                     t.phase = Phase::Command;
                     self.send_early_epsv(&t);
